@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import Joi from "joi";
+import type { SelectQueryBuilder } from "typeorm";
+import { defineApp, endpoint, loginRequired, ModelEndpoint, type RequestContext } from "../src";
+import { Article, Category, Comment, User } from "../entities";
+
+/** Any logged-in user may list and get categories; only staff may create, update and delete them. */
+export class CategoryEndpoint extends ModelEndpoint<Category, User> {
+  entity = Category;
+  filterFields = ["title"];
+  orderFields = ["id", "title"];
+  defaultOrder = "title";
+
+  canCreate(user: User | null): boolean {
+    return this.isStaff(user);
+  }
+}
+
+/**
+ * Articles: the author owns them; a non-staff user sees published articles and their own
+ * drafts, staff see all. The scope applies wherever an article is read.
+ */
+export class ArticleEndpoint extends ModelEndpoint<Article, User> {
+  entity = Article;
+  ownerField = "author";
+  tags = true;
+  filterFields = ["published", "category", "author", "title", "createdAt", "tags"];
+  orderFields = ["id", "title", "createdAt"];
+  defaultOrder = "-createdAt";
+  searchFields = ["title", "body"];
+  maxPerPage = 50;
+  hydrate = ["author", "category"];
+
+  scope(qb: SelectQueryBuilder<Article>, user: User | null): void {
+    if (this.isStaff(user)) return;
+    const alias = qb.escape(qb.alias);
+    if (!user) {
+      qb.andWhere(`${alias}.${qb.escape("published")} = :articlePublished`, { articlePublished: true });
+      return;
+    }
+    qb.andWhere(`(${alias}.${qb.escape("published")} = :articlePublished OR ${alias}.${qb.escape("authorId")} = :articleViewer)`,
+      { articlePublished: true, articleViewer: user.id });
+  }
+}
+
+/** Comments: the author owns them; the article must be one the user may see. */
+export class CommentEndpoint extends ModelEndpoint<Comment, User> {
+  entity = Comment;
+  ownerField = "author";
+  filterFields = ["article"];
+  orderFields = ["id", "createdAt"];
+  depth = 2;
+}
+
+/** Users: get and list only, showing id, username and isStaff and nothing else. */
+export class UserEndpoint extends ModelEndpoint<User, User> {
+  entity = User;
+  ops = ["get", "list"] as const;
+  fields = ["id", "username", "isStaff"];
+  filterFields = ["username"];
+  orderFields = ["id", "username"];
+}
+
+/** Counts what the user may see, through each endpoint's own scope. */
+async function countVisible(model: ModelEndpoint, ctx: RequestContext): Promise<number> {
+  const qb = model.reader.query(ctx.manager, "item");
+  model.scope(qb as never, ctx.user, ctx);
+  return qb.getCount();
+}
+
+const articles = new ArticleEndpoint();
+const comments = new CommentEndpoint();
+const categories = new CategoryEndpoint();
+
+export default defineApp("blog")
+  .model("category", categories)
+  .model("article", articles)
+  .model("comment", comments)
+  .model("user", UserEndpoint)
+  .endpoint("echo", loginRequired((_req, ctx) => ctx.params))
+  .endpoint("say_hi", (_req, ctx) => {
+    ctx.commands.alert("Hi there!");
+    return "hi";
+  })
+  .endpoint("stats", loginRequired(async (_req, ctx) => ({
+    articles: await countVisible(articles, ctx),
+    comments: await countVisible(comments, ctx),
+    categories: await countVisible(categories, ctx),
+    tags: await ctx.manager.getRepository("Tag").count(),
+  })))
+  .endpoint("countdown", endpoint({ params: Joi.object({ from: Joi.number().integer().min(1).max(10).default(3), delayMs: Joi.number().integer().min(0).max(1000).default(50) }) },
+    async function* (_req, ctx) {
+      const { from, delayMs } = ctx.params as { from: number; delayMs: number };
+      for (let n = from; n >= 1; n--) {
+        if (n !== from) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        ctx.commands.text("#countdown", String(n));
+        yield n;
+      }
+    }))
+  .endpoint("upload", loginRequired(async (_req, ctx) => ({
+    fields: ctx.params,
+    files: await Promise.all(ctx.files.map(async (file) => ({
+      field: file.field,
+      name: file.filename,
+      size: file.size,
+      sha256: createHash("sha256").update(await readFile(file.path)).digest("hex"),
+    }))),
+  })));

@@ -1,0 +1,37 @@
+import {
+  Column, CreateDateColumn, Entity, Index, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn,
+} from "typeorm";
+import { Category } from "./Category";
+import { User } from "./User";
+
+@Entity("article")
+export class Article {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar", length: 200 })
+  title!: string;
+
+  @Column({ type: "text", default: "" })
+  body!: string;
+
+  @Index()
+  @Column({ type: "boolean", default: false })
+  published!: boolean;
+
+  @ManyToOne(() => Category, { nullable: true, onDelete: "SET NULL" })
+  category!: Category | null;
+
+  @Index()
+  @ManyToOne(() => User, { nullable: false, onDelete: "CASCADE" })
+  author!: User;
+
+  @CreateDateColumn()
+  createdAt!: Date;
+
+  @UpdateDateColumn()
+  updatedAt!: Date;
+
+  @VersionColumn()
+  version!: number;
+}

@@ -1,0 +1,70 @@
+import session, { type Store } from "express-session";
+import { TypeormStore } from "connect-typeorm";
+import { RedisStore } from "connect-redis";
+import { createClient } from "redis";
+import type { DataSource } from "typeorm";
+import { gateOf } from "../db/gate";
+import { dialectOf } from "../model/dialect";
+import { AjaxSession } from "./session-entity";
+
+type Callback = (error?: unknown, value?: unknown) => void;
+
+/**
+ * connect-typeorm's store, adjusted in three places: every query goes through the database
+ * gate (on SQLite a session write must not land inside another request's transaction),
+ * `destroy` waits for the delete (the upstream one does not, so a logged-out session could
+ * still be read by the next request), and `touch` writes nothing: sessions expire at the
+ * cookie's own expiry, set on every save, so a read request costs no write.
+ */
+export class DatabaseSessionStore extends TypeormStore {
+  constructor(dataSource: DataSource) {
+    super({ cleanupLimit: 2, limitSubquery: dialectOf(dataSource) !== "mysql", ttl: undefined });
+    const gate = gateOf(dataSource);
+    const repository = dataSource.getRepository(AjaxSession);
+    this.connect(repository);
+    const throughGate = <A extends unknown[]>(method: (...args: [...A, Callback]) => void) =>
+      (...args: [...A, Callback | undefined]) => {
+        const callback = args.pop() as Callback | undefined;
+        void gate.read(() => new Promise<void>((resolve) => {
+          method(...(args as unknown as A), (error?: unknown, value?: unknown) => {
+            resolve();
+            callback?.(error, value);
+          });
+        }));
+      };
+    this.get = throughGate(this.get.bind(this)) as typeof this.get;
+    this.set = throughGate(this.set.bind(this)) as typeof this.set;
+    this.destroy = (sid: string | string[], callback?: Callback) => {
+      const ids = Array.isArray(sid) ? sid : [sid];
+      gate.read((manager) => manager.getRepository(AjaxSession).delete(ids))
+        .then(() => callback?.(), (error: unknown) => callback?.(error));
+    };
+    this.touch = (_sid: string, _sess: unknown, callback?: Callback) => callback?.();
+  }
+}
+
+/** Where sessions are kept. */
+export interface SessionStoreOptions {
+  /** A store of your own (any express-session store). */
+  store?: Store;
+  /** Keep sessions in Redis (shared by several servers) at this URL, e.g. `redis://127.0.0.1:6379`. */
+  redisUrl?: string;
+  /** Key prefix in Redis (default `ajax:sess:`). */
+  redisPrefix?: string;
+}
+
+/** Builds the store: a given one, Redis when a URL is given, else the app's own database. */
+export function createSessionStore(dataSource: DataSource, options: SessionStoreOptions): { store: Store; close(): Promise<void> } {
+  if (options.store) return { store: options.store, close: async () => {} };
+  if (options.redisUrl) {
+    const client = createClient({ url: options.redisUrl });
+    client.on("error", () => { /* reconnects by itself; requests meanwhile fail as 503 */ });
+    const connected = client.connect();
+    connected.catch(() => {});
+    const store = new RedisStore({ client, prefix: options.redisPrefix ?? "ajax:sess:", disableTouch: true });
+    return { store, close: async () => { await connected.catch(() => {}); if (client.isOpen) await client.quit(); } };
+  }
+  return { store: new DatabaseSessionStore(dataSource), close: async () => {} };
+}
+
+export { session };

@@ -1,0 +1,89 @@
+import type { DataSource, EntityManager } from "typeorm";
+import { dialectOf } from "../model/dialect";
+
+/**
+ * A fair readers-writer lock. Waiters are served in arrival order; a waiting writer holds
+ * back readers that come after it, so writes are never starved.
+ */
+class ReadWriteLock {
+  private readers = 0;
+  private writing = false;
+  private readonly waiting: Array<{ write: boolean; grant: () => void }> = [];
+
+  acquire(write: boolean): Promise<void> {
+    if (this.waiting.length === 0 && this.canGrant(write)) {
+      this.take(write);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push({ write, grant: resolve }));
+  }
+
+  release(write: boolean): void {
+    if (write) this.writing = false;
+    else this.readers--;
+    while (this.waiting.length > 0 && this.canGrant(this.waiting[0]!.write)) {
+      const next = this.waiting.shift()!;
+      this.take(next.write);
+      next.grant();
+      if (next.write) break;
+    }
+  }
+
+  private canGrant(write: boolean): boolean {
+    return write ? !this.writing && this.readers === 0 : !this.writing;
+  }
+
+  private take(write: boolean): void {
+    if (write) this.writing = true;
+    else this.readers++;
+  }
+}
+
+/**
+ * The one door to the database for the framework's own work. On PostgreSQL and MariaDB it is
+ * a plain pass-through: each transaction has a pooled connection of its own. TypeORM's
+ * better-sqlite3 driver has a single connection for everything, so a query of one request
+ * would run inside another request's open transaction (and be rolled back with it); there
+ * reads share the door and a transaction takes it alone.
+ */
+export class DatabaseGate {
+  private readonly lock?: ReadWriteLock;
+
+  constructor(readonly dataSource: DataSource) {
+    if (dialectOf(dataSource) === "sqlite") this.lock = new ReadWriteLock();
+  }
+
+  /** Runs reads (and single autocommit statements) that must not land inside someone's transaction. */
+  async read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.lock) return work(this.dataSource.manager);
+    await this.lock.acquire(false);
+    try {
+      return await work(this.dataSource.manager);
+    } finally {
+      this.lock.release(false);
+    }
+  }
+
+  /** Runs work in one transaction: all of it is written, or none. */
+  async write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.lock) return this.dataSource.transaction((manager) => work(manager));
+    await this.lock.acquire(true);
+    try {
+      return await this.dataSource.transaction((manager) => work(manager));
+    } finally {
+      this.lock.release(true);
+    }
+  }
+}
+
+const gates = new WeakMap<DataSource, DatabaseGate>();
+
+/** The gate of a DataSource (one per DataSource, shared by every router and store on it). */
+export function gateOf(dataSource: DataSource): DatabaseGate {
+  let gate = gates.get(dataSource);
+  if (!gate) {
+    gate = new DatabaseGate(dataSource);
+    gates.set(dataSource, gate);
+  }
+  return gate;
+}

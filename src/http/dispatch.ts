@@ -1,0 +1,162 @@
+import type { Request, Response } from "express";
+import type { ObjectSchema } from "joi";
+import { isAsyncGeneratorFunction, type AdHocEndpoint } from "../adhoc";
+import type { SessionAuth } from "../auth/auth";
+import type { RequestContext } from "../context";
+import { gateOf } from "../db/gate";
+import { sendSuccess } from "../envelope";
+import { AJAXError, Messages, type FieldErrors } from "../errors";
+import type { ModelEndpoint } from "../model/endpoint";
+import { encodeRecords } from "../model/hydrate";
+import { listPage } from "../model/list";
+import { createOp, deleteOp, getOp, loadVisibleRecord, updateOp } from "../model/ops";
+import { collectStream, streamEvents, wantsEventStream } from "../rpc/stream";
+import type { Route } from "./routes";
+
+/** Runs a tag command; the tags module provides it. */
+export type TagCommandRunner = (endpoint: ModelEndpoint, command: string, pk: unknown, ctx: RequestContext) => Promise<unknown>;
+
+/** What the dispatcher needs from the router that built it. */
+export interface DispatchDeps {
+  auth: SessionAuth;
+  runTagCommand?: TagCommandRunner;
+  toError(error: unknown): AJAXError;
+  /** Runs around every call (Sijax's before and after events). */
+  hooks?: CallHooks;
+}
+
+/** Before and after every call: logging, metrics, adding commands. */
+export interface CallHooks {
+  before?(ctx: RequestContext): void | Promise<void>;
+  after?(ctx: RequestContext, outcome: { data?: unknown; error?: AJAXError }): void | Promise<void>;
+}
+
+/** Checks a body against a joi schema; every mismatch is a field error. */
+export function validateParams(schema: ObjectSchema, params: Record<string, unknown>): Record<string, unknown> {
+  const { value, error } = schema.validate(params, { abortEarly: false, convert: true, allowUnknown: false });
+  if (!error) return value as Record<string, unknown>;
+  const errors: FieldErrors = {};
+  for (const detail of error.details) {
+    const key = detail.path.length > 0 ? detail.path.join(".") : "non_field_errors";
+    (errors[key] ??= []).push(detail.message.replace(/^"[^"]*" /, "This field "));
+  }
+  throw new AJAXError(400, Messages.invalid, { errors });
+}
+
+async function runAdHoc(endpoint: AdHocEndpoint, ctx: RequestContext, deps: DispatchDeps): Promise<{ data: unknown } | undefined> {
+  if (endpoint.options.loginRequired && !ctx.user) throw new AJAXError(401, Messages.unauthenticated);
+  if (endpoint.options.params) ctx.params = validateParams(endpoint.options.params, ctx.params);
+  const { handler } = endpoint;
+  if (isAsyncGeneratorFunction(handler)) {
+    // Streams hold no database lock across their pauses: they read through ctx.dataSource as they go.
+    const generator = handler(ctx.req, ctx) as AsyncGenerator<unknown>;
+    if (wantsEventStream(ctx.req)) {
+      await streamEvents(generator, ctx, deps.toError);
+      return undefined;
+    }
+    return { data: await collectStream(generator) };
+  }
+  const gate = gateOf(ctx.dataSource);
+  const run = endpoint.options.transaction ? gate.write.bind(gate) : gate.read.bind(gate);
+  return { data: await run(async (manager) => {
+    ctx.manager = manager;
+    return handler(ctx.req, ctx);
+  }) };
+}
+
+async function runModelOp(route: Extract<Route, { kind: "model" }>, ctx: RequestContext): Promise<{ data: unknown; extra?: Record<string, unknown> }> {
+  const { endpoint } = route;
+  if (route.op === "create") return { data: await createOp(endpoint, ctx) };
+  if (route.op === "list") {
+    return gateOf(ctx.dataSource).read(async (manager) => {
+      ctx.manager = manager;
+      if (!(await endpoint.canList(ctx.user, ctx))) throw new AJAXError(403, Messages.forbidden);
+      const { records, total, query } = await listPage(endpoint, ctx);
+      const data = await encodeRecords(endpoint, records, ctx);
+      return { data, extra: { total, current_page: query.page, items_per_page: query.perPage } };
+    });
+  }
+  const op = endpoint.modelOps[route.op]!;
+  if (op.params) ctx.params = validateParams(op.params, ctx.params);
+  const gate = gateOf(ctx.dataSource);
+  const run = op.transaction === false ? gate.read.bind(gate) : gate.write.bind(gate);
+  return { data: await run(async (manager) => { ctx.manager = manager; return op.handler(ctx); }) };
+}
+
+async function runRecordOp(route: Extract<Route, { kind: "record" }>, ctx: RequestContext): Promise<unknown> {
+  const { endpoint, pk } = route;
+  if (route.op === "get") return getOp(endpoint, pk, ctx);
+  if (route.op === "update") return updateOp(endpoint, pk, ctx);
+  if (route.op === "delete") return deleteOp(endpoint, pk, ctx);
+  const op = endpoint.recordOps[route.op]!;
+  if (op.params) ctx.params = validateParams(op.params, ctx.params);
+  const gate = gateOf(ctx.dataSource);
+  const run = op.transaction === false ? gate.read.bind(gate) : gate.write.bind(gate);
+  return run(async (manager) => {
+    ctx.manager = manager;
+    const record = await loadVisibleRecord(endpoint, pk, ctx);
+    const requires = op.requires ?? "update";
+    const allowed = requires === "get" ? true
+      : requires === "delete" ? await endpoint.canDelete(ctx.user, record, ctx)
+        : await endpoint.canUpdate(ctx.user, record, {}, ctx);
+    if (!allowed) throw new AJAXError(403, Messages.forbidden);
+    return op.handler(record, ctx);
+  });
+}
+
+/**
+ * Runs a resolved route: authentication, the op, and the success envelope with any queued
+ * commands. Errors propagate to the router's error handler, which writes the error envelope.
+ */
+export async function dispatch(route: Route, ctx: RequestContext, deps: DispatchDeps): Promise<void> {
+  await deps.hooks?.before?.(ctx);
+  let outcome: { data: unknown; extra?: Record<string, unknown> } | undefined;
+  try {
+    outcome = await runRoute(route, ctx, deps);
+  } catch (error) {
+    await deps.hooks?.after?.(ctx, { error: deps.toError(error) });
+    throw error;
+  }
+  await deps.hooks?.after?.(ctx, { data: outcome?.data });
+  if (!outcome) return;
+  const commands = ctx.commands.drain();
+  sendSuccess(ctx.res, outcome.data, { ...(commands.length > 0 ? { commands } : {}), ...outcome.extra });
+}
+
+async function runRoute(route: Route, ctx: RequestContext, deps: DispatchDeps): Promise<{ data: unknown; extra?: Record<string, unknown> } | undefined> {
+  switch (route.kind) {
+    case "auth":
+      if (route.op === "login") return { data: await deps.auth.login(ctx) };
+      if (route.op === "logout") return { data: await deps.auth.logout(ctx) };
+      return { data: await deps.auth.currentUser(ctx) };
+    case "adhoc":
+      return runAdHoc(route.endpoint, ctx, deps);
+    case "model":
+      await route.endpoint.authenticate(ctx.req, route.app, route.op);
+      return runModelOp(route, ctx);
+    case "record":
+      await route.endpoint.authenticate(ctx.req, route.app, route.op);
+      return { data: await runRecordOp(route, ctx) };
+    case "tags":
+      await route.endpoint.authenticate(ctx.req, route.app, `tags/${route.op}`);
+      if (!deps.runTagCommand) throw new AJAXError(404, Messages.notFound);
+      return { data: await deps.runTagCommand(route.endpoint, route.op, route.pk, ctx) };
+  }
+}
+
+/** Builds the context of a call. */
+export function buildContext(req: Request, res: Response, route: Route, base: Pick<RequestContext, "dataSource" | "commands">, isStaff: (user: unknown) => boolean): RequestContext {
+  const user = req.user ?? null;
+  return {
+    req, res, user, isStaff: user !== null && isStaff(user),
+    app: route.kind === "auth" ? "auth" : route.app,
+    name: route.kind === "auth" ? route.op : route.name,
+    op: route.kind === "adhoc" ? "call" : route.op,
+    params: req.body as Record<string, unknown>,
+    files: req.files ?? [],
+    fromForm: req.bodyFromForm === true,
+    dataSource: base.dataSource,
+    manager: base.dataSource.manager,
+    commands: base.commands,
+  };
+}

@@ -1,0 +1,78 @@
+import type { AdHocEndpoint } from "../adhoc";
+import { parsePkSegment } from "../model/coerce";
+import type { ModelEndpoint } from "../model/endpoint";
+import { isValidName } from "../names";
+import type { Registry } from "../registry";
+
+/** Tag commands of a record (CONTRACT.md §7). */
+export const TAG_COMMANDS: ReadonlySet<string> = new Set(["add", "remove", "set", "clear", "similar"]);
+/** Routes of the reserved `auth` app. */
+export const AUTH_OPS: ReadonlySet<string> = new Set(["login", "logout", "user"]);
+
+/** What a POST path under the mount names. */
+export type Route =
+  | { kind: "adhoc"; app: string; name: string; endpoint: AdHocEndpoint }
+  | { kind: "auth"; op: string }
+  | { kind: "model"; app: string; name: string; endpoint: ModelEndpoint; op: string }
+  | { kind: "record"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown }
+  | { kind: "tags"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown };
+
+/** Whether a model endpoint has tags turned on; the tags module answers this. */
+let hasTags: (endpoint: ModelEndpoint) => boolean = () => false;
+export function setTagsProbe(probe: (endpoint: ModelEndpoint) => boolean): void {
+  hasTags = probe;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Resolves a path under the mount (`/blog/article/7/get.json`) against the registry. Unknown or
+ * malformed names, ops an endpoint does not have and pks that do not parse all give
+ * `undefined`, which the router answers with `404`.
+ */
+export function resolveRoute(registry: Registry, path: string): Route | undefined {
+  if (!path.endsWith(".json") || path.length > 2048) return undefined;
+  const segments = path.slice(1, -".json".length).split("/");
+  if (segments.length < 2 || segments.length > 5) return undefined;
+  const [app, name] = segments as [string, string];
+  if (!isValidName(app) || !isValidName(name)) return undefined;
+
+  if (app === "auth") {
+    return segments.length === 2 && AUTH_OPS.has(name) ? { kind: "auth", op: name } : undefined;
+  }
+  if (segments.length === 2) {
+    const adHoc = registry.adHoc(app, name);
+    if (adHoc) return { kind: "adhoc", app, name, endpoint: adHoc };
+    const model = registry.model(app, name);
+    return model && model.ops.includes("create") ? { kind: "model", app, name, endpoint: model, op: "create" } : undefined;
+  }
+  const endpoint = registry.model(app, name);
+  if (!endpoint) return undefined;
+  if (segments.length === 3) {
+    const op = segments[2]!;
+    if (op === "list") return endpoint.ops.includes("list") ? { kind: "model", app, name, endpoint, op } : undefined;
+    return isValidName(op) && Object.prototype.hasOwnProperty.call(endpoint.modelOps, op)
+      ? { kind: "model", app, name, endpoint, op } : undefined;
+  }
+  const pkText = decodeSegment(segments[2]!);
+  const pkRule = endpoint.rules.pk;
+  const pk = pkText === undefined ? undefined : parsePkSegment(pkText, pkRule.kind, pkRule.maxLength);
+  if (pk === undefined) return undefined;
+  if (segments.length === 5) {
+    const op = segments[4]!;
+    return segments[3] === "tags" && TAG_COMMANDS.has(op) && hasTags(endpoint)
+      ? { kind: "tags", app, name, endpoint, op, pk } : undefined;
+  }
+  const op = segments[3]!;
+  if (!isValidName(op)) return undefined;
+  if (op === "get" || op === "update" || op === "delete") {
+    return endpoint.ops.includes(op) ? { kind: "record", app, name, endpoint, op, pk } : undefined;
+  }
+  return Object.prototype.hasOwnProperty.call(endpoint.recordOps, op) ? { kind: "record", app, name, endpoint, op, pk } : undefined;
+}

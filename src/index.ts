@@ -1,0 +1,31 @@
+/**
+ * ajax-endpoints: secure JSON endpoints for the browser from TypeORM entities, and server
+ * functions a page can call. This file only re-exports the public API.
+ */
+import "reflect-metadata";
+
+export { createAjax, type Ajax, type AjaxOptions, type SessionOptions } from "./router";
+export { AJAXError, Messages, fieldError, type FieldErrors, type AJAXErrorExtra } from "./errors";
+export type { SuccessEnvelope, ListEnvelope, ErrorEnvelope } from "./envelope";
+export { defineApp, AjaxApp, Registry } from "./registry";
+export { endpoint, loginRequired, type AdHocEndpoint, type EndpointHandler, type EndpointOptions } from "./adhoc";
+export type { RequestContext } from "./context";
+export type { CallHooks } from "./http/dispatch";
+export type { UploadedFile, BodyLimits } from "./http/body";
+export {
+  ModelEndpoint, MODEL_OPS, type ModelOpName, type RecordOpDefinition, type ModelOpDefinition, type EndpointRuntime,
+} from "./model/endpoint";
+export { FILTER_OPS, type FilterOp } from "./model/list";
+export { SECRET_NAME, type FieldRule } from "./model/fields";
+export { ResponseCommands, type ResponseCommand, type ChangeMode } from "./rpc/commands";
+export type { AuthOptions } from "./auth/auth";
+export { hashPassword, verifyPassword } from "./auth/passwords";
+export { AjaxSession } from "./auth/session-entity";
+export { DatabaseSessionStore } from "./auth/session-store";
+export { gateOf, DatabaseGate } from "./db/gate";
+export { Tag, TaggedItem } from "./tags/entities";
+export { parseTagString, readTagNames, slugify } from "./tags/parse";
+export type { TagData } from "./tags/store";
+
+import { installTags } from "./tags/ops";
+installTags();

@@ -1,0 +1,239 @@
+import type { Request } from "express";
+import type { ObjectSchema } from "joi";
+import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import { AJAXError, Messages } from "../errors";
+import type { RequestContext } from "../context";
+import type { FilterOp } from "./list";
+import { FieldRules } from "./fields";
+import { RowReader, relationPk } from "./rows";
+
+/** The built-in ops of a model endpoint. */
+export type ModelOpName = "create" | "get" | "update" | "delete" | "list";
+export const MODEL_OPS: readonly ModelOpName[] = ["create", "get", "update", "delete", "list"];
+
+/** A record-level op a subclass declares: `/ajax/<app>/<model>/<pk>/<name>.json`. */
+export interface RecordOpDefinition<T extends ObjectLiteral = ObjectLiteral> {
+  /** Which permission the caller needs on the record first (default `update`). */
+  requires?: "get" | "update" | "delete";
+  /** joi schema for the body; a mismatch is a `400` with `errors`. */
+  params?: ObjectSchema;
+  /** Run in a transaction (`ctx.manager` is the transaction's). Default true. */
+  transaction?: boolean;
+  handler: (record: T, ctx: RequestContext) => unknown;
+}
+
+/** A model-level op a subclass declares: `/ajax/<app>/<model>/<name>.json`. */
+export interface ModelOpDefinition {
+  params?: ObjectSchema;
+  transaction?: boolean;
+  handler: (ctx: RequestContext) => unknown;
+}
+
+/** What the router gives an endpoint when it is registered. */
+export interface EndpointRuntime {
+  dataSource: DataSource;
+  isStaff(user: unknown): boolean;
+  isActive(user: unknown): boolean;
+  userPk(user: unknown): unknown;
+  /** The endpoint that shows records of an entity, for hydration and FK checks. */
+  endpointFor(metadata: EntityMetadata): ModelEndpoint;
+}
+
+/**
+ * The base class of a model endpoint, subclassed once per entity, as django-ajax's
+ * `ModelEndpoint` or a DRF viewset: set fields to configure it and override one hook at a
+ * time to change a policy. Every default denies what the contract does not allow.
+ *
+ * @example
+ * class ArticleEndpoint extends ModelEndpoint<Article> {
+ *   entity = Article;
+ *   ownerField = "author";
+ *   filterFields = ["published", "title"];
+ *   canDelete(user: User) { return user.isStaff; }
+ * }
+ */
+export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
+  /** The TypeORM entity class this endpoint serves. */
+  entity!: EntityTarget<T>;
+  /** Which built-in ops exist; the others answer `404`. */
+  ops: readonly ModelOpName[] = MODEL_OPS;
+  /** Readable allow-list; unset means every column that is not hidden. */
+  fields?: readonly string[];
+  /** Never in a response, a filter or an ordering. Secret-looking names are hidden anyway. */
+  hiddenFields: readonly string[] = [];
+  /** Shown, never written by a client. */
+  readOnlyFields: readonly string[] = [];
+  /** Shown, filled in by the server (the owner field is added automatically). */
+  serverSetFields: readonly string[] = [];
+  /** Names that look secret (`tokenCount`) but are fine to show. */
+  notSecretFields: readonly string[] = [];
+  /** The many-to-one field that points at the user who owns a record: set on create, checked by the default hooks. */
+  ownerField?: string;
+  /** Fields a list may filter on: a list (every op) or a map to the allowed ops. */
+  filterFields: readonly string[] | Readonly<Record<string, readonly FilterOp[]>> = [];
+  /** Fields a list may be ordered by. */
+  orderFields: readonly string[] = [];
+  /** Order when the request gives none, e.g. `"-createdAt"`; the pk breaks ties. */
+  defaultOrder?: string;
+  /** Text fields the `search` parameter looks in. */
+  searchFields: readonly string[] = [];
+  defaultPerPage = 20;
+  maxPerPage = 100;
+  /** How deep relations are expanded into records. 0 gives every relation as its pk. */
+  depth = 2;
+  /** Relations to expand; unset means every many-to-one and one-to-one relation. */
+  hydrate?: readonly string[];
+  /**
+   * Turns on tags (CONTRACT.md §7): the `tags/<cmd>` ops, a `tags` field in create, update and
+   * responses, and `filter[tags...]`. Needs an integer primary key.
+   */
+  tags = false;
+  /** Where the entity has a version column, update needs the version the client read. */
+  requireVersion = true;
+  /** Record-level ops beyond the built-in ones. */
+  recordOps: Readonly<Record<string, RecordOpDefinition<T>>> = {};
+  /** Model-level ops beyond the built-in ones. */
+  modelOps: Readonly<Record<string, ModelOpDefinition>> = {};
+
+  private bound?: { runtime: EndpointRuntime; metadata: EntityMetadata; rules: FieldRules; reader: RowReader };
+
+  // ---- permission hooks (CONTRACT.md §6) -------------------------------------------------
+
+  /** Runs before every op. Default: the caller must be logged in. */
+  authenticate(req: Request, _app: string, _op: string): void | Promise<void> {
+    if (!req.user) throw new AJAXError(401, Messages.unauthenticated);
+  }
+
+  canList(_user: U | null, _ctx: RequestContext): boolean | Promise<boolean> {
+    return true;
+  }
+
+  canGet(_user: U | null, _record: T, _ctx: RequestContext): boolean | Promise<boolean> {
+    return true;
+  }
+
+  /** Default: logged in and active. */
+  canCreate(user: U | null, _values: Partial<T>, _ctx: RequestContext): boolean | Promise<boolean> {
+    return user !== null && this.runtime.isActive(user);
+  }
+
+  /** Default: staff, or the owner where the endpoint names an owner field. */
+  canUpdate(user: U | null, record: T, _changes: Partial<T>, _ctx: RequestContext): boolean | Promise<boolean> {
+    return this.isStaff(user) || this.isOwner(user, record);
+  }
+
+  /** Default: staff, or the owner where the endpoint names an owner field. */
+  canDelete(user: U | null, record: T, _ctx: RequestContext): boolean | Promise<boolean> {
+    return this.isStaff(user) || this.isOwner(user, record);
+  }
+
+  /** Default: as {@link canUpdate} with no changes. */
+  canTag(user: U | null, record: T, ctx: RequestContext): boolean | Promise<boolean> {
+    return this.canUpdate(user, record, {}, ctx);
+  }
+
+  /**
+   * The row scope: narrows every query of this entity (list, get, update, delete, hydration,
+   * FK checks, `similar`, `total`) to the rows the user may see. `qb.alias` is the entity's
+   * alias. Default: all rows.
+   */
+  scope(_qb: SelectQueryBuilder<T>, _user: U | null, _ctx: RequestContext): void {}
+
+  // ---- before/after hooks (Feathers-style) -----------------------------------------------
+
+  /** Change or check the values of a new record before it is written. */
+  beforeCreate(_values: Partial<T>, _ctx: RequestContext): void | Promise<void> {}
+  afterCreate(_record: T, _ctx: RequestContext): void | Promise<void> {}
+  beforeUpdate(_changes: Partial<T>, _record: T, _ctx: RequestContext): void | Promise<void> {}
+  afterUpdate(_record: T, _ctx: RequestContext): void | Promise<void> {}
+  beforeDelete(_record: T, _ctx: RequestContext): void | Promise<void> {}
+  afterDelete(_record: T, _ctx: RequestContext): void | Promise<void> {}
+
+  // ---- helpers for subclasses -------------------------------------------------------------
+
+  protected isStaff(user: U | null): boolean {
+    return user !== null && this.runtime.isStaff(user);
+  }
+
+  /** True when the endpoint names an owner field and it points at `user`. */
+  protected isOwner(user: U | null, record: T): boolean {
+    if (!this.ownerField || user === null) return false;
+    const rule = this.rules.byName.get(this.ownerField);
+    if (!rule?.targetPk) return false;
+    const owner = relationPk(record[this.ownerField], rule.targetPk);
+    return owner !== null && owner === this.runtime.userPk(user);
+  }
+
+  // ---- wiring (done once, by the router) --------------------------------------------------
+
+  /** Called by the router at start-up; builds field rules and the row reader once. */
+  bind(runtime: EndpointRuntime): void {
+    if (!this.entity) throw new Error(`ajax-endpoints: ${this.constructor.name} does not set "entity"`);
+    const metadata = runtime.dataSource.getMetadata(this.entity);
+    const serverSet = [...this.serverSetFields];
+    if (this.ownerField) {
+      const owner = metadata.relations.find((r) => r.propertyName === this.ownerField);
+      if (!owner || !owner.isManyToOne) {
+        throw new Error(`ajax-endpoints: ownerField "${this.ownerField}" of ${metadata.name} must be a many-to-one relation`);
+      }
+      serverSet.push(this.ownerField);
+    }
+    const rules = new FieldRules(metadata, {
+      fields: this.fields, hiddenFields: this.hiddenFields, readOnlyFields: this.readOnlyFields,
+      serverSetFields: serverSet, notSecretFields: this.notSecretFields,
+    });
+    this.bound = { runtime, metadata, rules, reader: new RowReader(rules, runtime.dataSource) };
+    this.checkConfiguration(rules);
+  }
+
+  /** Fails at start-up on a filter, order or search field that is unknown or hidden. */
+  private checkConfiguration(rules: FieldRules): void {
+    const filterNames = Array.isArray(this.filterFields) ? this.filterFields : Object.keys(this.filterFields);
+    const lists: Array<[string, readonly string[]]> = [["filterFields", filterNames], ["orderFields", this.orderFields],
+      ["searchFields", this.searchFields], ["hydrate", this.hydrate ?? []]];
+    for (const [list, names] of lists) {
+      for (const name of names) {
+        if (list === "filterFields" && name === "tags") continue;
+        if (!rules.readableField(name)) {
+          throw new Error(`ajax-endpoints: ${list} of ${rules.metadata.name} names "${name}", which is not a readable field`);
+        }
+      }
+    }
+    if (this.tags && rules.pk.kind !== "integer") {
+      throw new Error(`ajax-endpoints: tags need an integer primary key (${rules.metadata.name})`);
+    }
+    if (!this.tags && filterNames.includes("tags")) {
+      throw new Error(`ajax-endpoints: filterFields of ${rules.metadata.name} names "tags", but tags are off`);
+    }
+    for (const name of this.searchFields) {
+      if (rules.byName.get(name)?.kind !== "text") throw new Error(`ajax-endpoints: search field "${name}" of ${rules.metadata.name} is not text`);
+    }
+    for (const name of [...Object.keys(this.recordOps), ...Object.keys(this.modelOps)]) {
+      if ((MODEL_OPS as readonly string[]).includes(name) || name === "tags") {
+        throw new Error(`ajax-endpoints: op "${name}" of ${rules.metadata.name} collides with a built-in op`);
+      }
+    }
+  }
+
+  get runtime(): EndpointRuntime {
+    if (!this.bound) throw new Error(`ajax-endpoints: ${this.constructor.name} is not registered with a router`);
+    return this.bound.runtime;
+  }
+
+  get metadata(): EntityMetadata {
+    return this.boundOrThrow().metadata;
+  }
+
+  get rules(): FieldRules {
+    return this.boundOrThrow().rules;
+  }
+
+  get reader(): RowReader {
+    return this.boundOrThrow().reader;
+  }
+
+  private boundOrThrow() {
+    if (!this.bound) throw new Error(`ajax-endpoints: ${this.constructor.name} is not registered with a router`);
+    return this.bound;
+  }
+}

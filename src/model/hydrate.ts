@@ -1,0 +1,139 @@
+import type { EntityManager, ObjectLiteral } from "typeorm";
+import type { RequestContext } from "../context";
+import type { ModelEndpoint } from "./endpoint";
+import type { FieldRule } from "./fields";
+import { recordKey, relationPk } from "./rows";
+
+/** Marks a related record the user may not see: it is shown as its pk. */
+const DENIED = Symbol("denied");
+type Cached = ObjectLiteral | typeof DENIED;
+type Cache = Map<ModelEndpoint, Map<string, Cached>>;
+
+/** Relations of an endpoint that are expanded into records. */
+function hydratedRelations(endpoint: ModelEndpoint): FieldRule[] {
+  const only = endpoint.hydrate ? new Set(endpoint.hydrate) : undefined;
+  return endpoint.rules.readable.filter((rule) => rule.relation && (!only || only.has(rule.name)));
+}
+
+/**
+ * Loads records of `endpoint` by pk, through its row scope and `canGet`: the one way a
+ * related record is read, so hydration and FK checks apply the same policy.
+ */
+export async function loadVisibleByPks(
+  endpoint: ModelEndpoint, pks: unknown[], ctx: RequestContext, manager: EntityManager = ctx.manager,
+): Promise<Map<string, ObjectLiteral>> {
+  const visible = new Map<string, ObjectLiteral>();
+  if (pks.length === 0) return visible;
+  const alias = endpoint.metadata.tableName.replace(/[^a-zA-Z0-9_]/g, "_") || "t";
+  const pkColumn = endpoint.rules.pk.column;
+  const unique = [...new Set(pks.map(String))].map((text) => pks.find((pk) => String(pk) === text)!);
+  for (let start = 0; start < unique.length; start += 500) {
+    const chunk = unique.slice(start, start + 500);
+    const qb = endpoint.reader.query(manager, alias);
+    qb.where(`${qb.escape(alias)}.${qb.escape(pkColumn.databaseName)} IN (:...hydratePks)`, { hydratePks: chunk });
+    endpoint.scope(qb as never, ctx.user, ctx);
+    const records = endpoint.reader.decode(await qb.getRawMany());
+    for (const record of records) {
+      if (await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(endpoint.reader.pkOf(record)), record);
+    }
+  }
+  return visible;
+}
+
+/** Fetches every related record the encoding will need: one query per related endpoint per level. */
+async function fetchRelated(root: ModelEndpoint, records: ObjectLiteral[], depth: number, ctx: RequestContext): Promise<Cache> {
+  const cache: Cache = new Map();
+  let level = new Map<ModelEndpoint, ObjectLiteral[]>([[root, records]]);
+  for (let d = 1; d <= depth && level.size > 0; d++) {
+    const wanted = new Map<ModelEndpoint, unknown[]>();
+    for (const [endpoint, levelRecords] of level) {
+      for (const rule of hydratedRelations(endpoint)) {
+        const target = endpoint.runtime.endpointFor(rule.relation!.inverseEntityMetadata);
+        const known = cache.get(target);
+        const list = wanted.get(target) ?? [];
+        for (const record of levelRecords) {
+          const pk = relationPk(record[rule.name], rule.targetPk!);
+          if (pk !== null && !known?.has(String(pk))) list.push(pk);
+        }
+        if (list.length > 0) wanted.set(target, list);
+      }
+    }
+    const next = new Map<ModelEndpoint, ObjectLiteral[]>();
+    for (const [target, pks] of wanted) {
+      const visible = await loadVisibleByPks(target, pks, ctx);
+      const entries = cache.get(target) ?? new Map<string, Cached>();
+      cache.set(target, entries);
+      for (const pk of pks) if (!entries.has(String(pk))) entries.set(String(pk), visible.get(String(pk)) ?? DENIED);
+      next.set(target, [...visible.values()]);
+    }
+    level = next;
+  }
+  return cache;
+}
+
+/** A stored value as it goes on the wire: dates as ISO 8601 in UTC, decimals and big integers as strings. */
+export function encodeValue(value: unknown, rule: FieldRule): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (rule.kind === "decimal" || typeof value === "bigint") return String(value);
+  if (Buffer.isBuffer(value)) return value.toString("base64");
+  return value;
+}
+
+function encodeOne(
+  endpoint: ModelEndpoint, record: ObjectLiteral, depthLeft: number, path: Set<string>, cache: Cache,
+): ObjectLiteral {
+  const out: ObjectLiteral = {};
+  const expand = new Set(hydratedRelations(endpoint));
+  for (const rule of endpoint.rules.readable) {
+    if (!rule.relation) {
+      out[rule.name] = encodeValue(record[rule.name], rule);
+      continue;
+    }
+    const pk = relationPk(record[rule.name], rule.targetPk!);
+    if (pk === null) {
+      out[rule.name] = null;
+      continue;
+    }
+    const target = endpoint.runtime.endpointFor(rule.relation.inverseEntityMetadata);
+    const key = recordKey(target.metadata.name, pk);
+    const related = cache.get(target)?.get(String(pk));
+    if (depthLeft <= 0 || !expand.has(rule) || path.has(key) || related === undefined || related === DENIED) {
+      out[rule.name] = encodeValue(pk, target.rules.pk);
+      continue;
+    }
+    path.add(key);
+    out[rule.name] = encodeOne(target, related, depthLeft - 1, path, cache);
+    path.delete(key);
+  }
+  return out;
+}
+
+/**
+ * Encodes records for a response: each field by the endpoint's rules, each relation expanded
+ * into the related record by the related endpoint's rules (depth-limited, cycle-safe, through
+ * its row scope), or given as its pk.
+ */
+export async function encodeRecords(
+  endpoint: ModelEndpoint, records: ObjectLiteral[], ctx: RequestContext, depth = endpoint.depth,
+): Promise<ObjectLiteral[]> {
+  const cache = depth > 0 ? await fetchRelated(endpoint, records, depth, ctx) : new Map();
+  const encoded = records.map((record) => {
+    const path = new Set([recordKey(endpoint.metadata.name, endpoint.reader.pkOf(record))]);
+    return encodeOne(endpoint, record, depth, path, cache);
+  });
+  for (const extension of encodeExtensions) await extension(endpoint, records, encoded, ctx);
+  return encoded;
+}
+
+/** Adds fields to encoded records in one batch (the tags module adds `tags`). */
+export type EncodeExtension = (
+  endpoint: ModelEndpoint, records: ObjectLiteral[], encoded: ObjectLiteral[], ctx: RequestContext,
+) => Promise<void>;
+
+const encodeExtensions: EncodeExtension[] = [];
+
+/** Registers an {@link EncodeExtension}; framework modules call this once at load. */
+export function addEncodeExtension(extension: EncodeExtension): void {
+  encodeExtensions.push(extension);
+}

@@ -1,0 +1,205 @@
+import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import { AJAXError, Messages, type FieldErrors } from "../errors";
+import type { RequestContext } from "../context";
+import { coerceValue } from "./coerce";
+import { containsSql, dialectOf, escapeLike, iContainsSql, startsWithSql } from "./dialect";
+import type { ModelEndpoint } from "./endpoint";
+import type { FieldRule } from "./fields";
+
+export const FILTER_OPS = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "startswith", "isnull"] as const;
+/** A comparison a list filter may use: `filter[<field>__<op>]`. */
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+const LIST_PARAMS = new Set(["current_page", "items_per_page", "order", "filter", "search"]);
+const TEXT_OPS = new Set<FilterOp>(["contains", "icontains", "startswith"]);
+const MAX_IN_VALUES = 100;
+const MAX_SEARCH_TERMS = 10;
+
+/** A filter on a field that is not a column (the tags module adds `tags`). */
+export type CustomFilter = (qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unknown, endpoint: ModelEndpoint, index: number) => string | null;
+const customFilters = new Map<string, CustomFilter>();
+
+/** Registers a filter for a pseudo-field such as `tags`; it returns an error message or null. */
+export function addCustomFilter(field: string, filter: CustomFilter): void {
+  customFilters.set(field, filter);
+}
+
+/** A list request, parsed and checked. */
+export interface ListQuery {
+  page: number;
+  perPage: number;
+  order: Array<{ rule: FieldRule; descending: boolean }>;
+  filters: Array<{ field: string; rule?: FieldRule; op: string; value: unknown }>;
+  searchTerms: string[];
+}
+
+function allowedOps(endpoint: ModelEndpoint, field: string): readonly string[] | undefined {
+  const config = endpoint.filterFields;
+  if (Array.isArray(config)) return config.includes(field) ? FILTER_OPS : undefined;
+  return Object.prototype.hasOwnProperty.call(config, field) ? (config as Record<string, readonly FilterOp[]>)[field] : undefined;
+}
+
+function parseInteger(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+  if (typeof value === "string" && /^-?\d{1,9}$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+function parseFilterValue(rule: FieldRule, op: string, raw: unknown, fromForm: boolean): { value?: unknown; error?: string } {
+  if (op === "isnull") {
+    const coerced = coerceValue(raw, { kind: "boolean", nullable: false, fromForm });
+    return coerced.ok ? { value: coerced.value } : { error: coerced.message };
+  }
+  if (TEXT_OPS.has(op as FilterOp)) {
+    if (rule.kind !== "text") return { error: `"${op}" works on text fields only.` };
+    return typeof raw === "string" ? { value: raw } : { error: "Not a valid string." };
+  }
+  const options = { kind: rule.kind, nullable: false, fromForm, maxLength: undefined };
+  if (op === "in") {
+    const items = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : [raw];
+    if (items.length > MAX_IN_VALUES) return { error: `At most ${MAX_IN_VALUES} values.` };
+    const values: unknown[] = [];
+    for (const item of items) {
+      const coerced = coerceValue(typeof item === "string" ? item.trim() : item, options);
+      if (!coerced.ok) return { error: coerced.message };
+      values.push(coerced.value);
+    }
+    return { value: values };
+  }
+  const coerced = coerceValue(raw, options);
+  return coerced.ok ? { value: coerced.value } : { error: coerced.message };
+}
+
+/** Checks a list request against the endpoint's allow-lists; anything not allowed is a `400`. */
+export function parseListQuery(endpoint: ModelEndpoint, params: Record<string, unknown>, fromForm: boolean): ListQuery {
+  const errors: FieldErrors = {};
+  const addError = (field: string, message: string) => { (errors[field] ??= []).push(message); };
+  for (const key of Object.keys(params)) if (!LIST_PARAMS.has(key)) addError(key, Messages.unknownField);
+
+  const page = params.current_page === undefined ? 1 : parseInteger(params.current_page);
+  if (page === undefined) addError("current_page", "A valid integer is required.");
+  const requested = params.items_per_page === undefined ? endpoint.defaultPerPage : parseInteger(params.items_per_page);
+  if (requested === undefined) addError("items_per_page", "A valid integer is required.");
+  const perPage = Math.min(Math.max(requested ?? 1, 1), endpoint.maxPerPage);
+
+  const order: ListQuery["order"] = [];
+  const orderText = params.order ?? endpoint.defaultOrder;
+  if (orderText !== undefined) {
+    const parts = Array.isArray(orderText) ? orderText : typeof orderText === "string" ? orderText.split(",") : null;
+    if (!parts || parts.length > 10) addError("order", "Must be a comma-separated list of at most 10 fields.");
+    for (const part of parts ?? []) {
+      const text = typeof part === "string" ? part.trim() : "";
+      const descending = text.startsWith("-");
+      const name = descending ? text.slice(1) : text;
+      const rule = endpoint.orderFields.includes(name) ? endpoint.rules.readableField(name) : undefined;
+      if (!rule) addError("order", `Cannot order by "${String(part)}".`);
+      else order.push({ rule, descending });
+    }
+  }
+
+  const filters: ListQuery["filters"] = [];
+  if (params.filter !== undefined) {
+    if (params.filter === null || typeof params.filter !== "object" || Array.isArray(params.filter)) {
+      addError("filter", "Must be an object of field filters.");
+    } else {
+      for (const [key, raw] of Object.entries(params.filter as Record<string, unknown>)) {
+        const split = key.lastIndexOf("__");
+        const field = split > 0 ? key.slice(0, split) : key;
+        const op = split > 0 ? key.slice(split + 2) : "eq";
+        const ops = allowedOps(endpoint, field);
+        const errorKey = `filter.${key}`;
+        if (customFilters.has(field) && ops) {
+          filters.push({ field, op, value: raw });
+          continue;
+        }
+        const rule = ops ? endpoint.rules.readableField(field) : undefined;
+        if (!rule || !ops) { addError(errorKey, `Filtering on "${field}" is not allowed.`); continue; }
+        if (!(FILTER_OPS as readonly string[]).includes(op) || !ops.includes(op)) { addError(errorKey, `Filter operator "${op}" is not allowed.`); continue; }
+        if (raw !== null && typeof raw === "object" && !(op === "in" && Array.isArray(raw))) { addError(errorKey, "Not a valid value."); continue; }
+        const parsed = parseFilterValue(rule, op, raw, fromForm);
+        if (parsed.error) addError(errorKey, parsed.error);
+        else filters.push({ field, rule, op, value: parsed.value });
+      }
+    }
+  }
+
+  let searchTerms: string[] = [];
+  if (params.search !== undefined) {
+    if (typeof params.search !== "string") addError("search", "Not a valid string.");
+    else if (endpoint.searchFields.length === 0) addError("search", "This list cannot be searched.");
+    else {
+      searchTerms = params.search.split(/\s+/).filter(Boolean);
+      if (searchTerms.length > MAX_SEARCH_TERMS) addError("search", `At most ${MAX_SEARCH_TERMS} search terms.`);
+    }
+  }
+  if (Object.keys(errors).length > 0) throw new AJAXError(400, Messages.invalid, { errors });
+  return { page: page!, perPage, order, filters, searchTerms };
+}
+
+const COMPARATORS: Record<string, string> = { eq: "=", ne: "<>", lt: "<", lte: "<=", gt: ">", gte: ">=" };
+
+/** Adds the parsed filters and search of a list to a query of the endpoint's entity. */
+export function applyFilters(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelEndpoint, query: ListQuery): void {
+  const dialect = dialectOf(endpoint.runtime.dataSource);
+  const alias = qb.escape(qb.alias);
+  const driver = endpoint.runtime.dataSource.driver;
+  query.filters.forEach((filter, index) => {
+    const param = `filter${index}`;
+    if (!filter.rule) {
+      const custom = customFilters.get(filter.field)!;
+      const error = custom(qb, filter.op, filter.value, endpoint, index);
+      if (error) throw new AJAXError(400, Messages.invalid, { errors: { [`filter.${filter.field}__${filter.op}`]: [error] } });
+      return;
+    }
+    const column = `${alias}.${qb.escape(filter.rule.column.databaseName)}`;
+    const persist = (value: unknown) => driver.preparePersistentValue(value, filter.rule!.relation ? filter.rule!.targetPk! : filter.rule!.column);
+    switch (filter.op) {
+      case "isnull": qb.andWhere(`${column} IS ${filter.value ? "" : "NOT "}NULL`); break;
+      case "in": {
+        const values = (filter.value as unknown[]).map(persist);
+        if (values.length === 0) qb.andWhere("1 = 0");
+        else qb.andWhere(`${column} IN (:...${param})`, { [param]: values });
+        break;
+      }
+      case "contains": qb.andWhere(containsSql(dialect, column, `:${param}`), { [param]: filter.value }); break;
+      case "startswith": qb.andWhere(startsWithSql(dialect, column, `:${param}`), { [param]: filter.value }); break;
+      case "icontains": qb.andWhere(iContainsSql(column, `:${param}`), { [param]: `%${escapeLike(String(filter.value).toLowerCase())}%` }); break;
+      default: qb.andWhere(`${column} ${COMPARATORS[filter.op]} :${param}`, { [param]: persist(filter.value) });
+    }
+  });
+  query.searchTerms.forEach((term, index) => {
+    const param = `search${index}`;
+    const clauses = endpoint.searchFields.map((name) =>
+      iContainsSql(`${alias}.${qb.escape(endpoint.rules.byName.get(name)!.column.databaseName)}`, `:${param}`));
+    qb.andWhere(`(${clauses.join(" OR ")})`, { [param]: `%${escapeLike(term.toLowerCase())}%` });
+  });
+}
+
+/** Orders a list by the requested fields, then by pk so that pages are stable. */
+export function applyOrder(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelEndpoint, query: ListQuery): void {
+  const alias = qb.escape(qb.alias);
+  const pk = endpoint.rules.pk;
+  let first = true;
+  const add = (rule: FieldRule, descending: boolean) => {
+    const expression = `${alias}.${qb.escape(rule.column.databaseName)}`;
+    if (first) qb.orderBy(expression, descending ? "DESC" : "ASC");
+    else qb.addOrderBy(expression, descending ? "DESC" : "ASC");
+    first = false;
+  };
+  for (const { rule, descending } of query.order) add(rule, descending);
+  if (!query.order.some(({ rule }) => rule === pk)) add(pk, false);
+}
+
+/** The list op: a page of what the user may see, its total, hydrated. */
+export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Promise<{ records: ObjectLiteral[]; total: number; query: ListQuery }> {
+  const query = parseListQuery(endpoint, ctx.params, ctx.fromForm);
+  const qb = endpoint.reader.query(ctx.manager, "item");
+  endpoint.scope(qb as never, ctx.user, ctx);
+  applyFilters(qb, endpoint, query);
+  const total = await qb.clone().getCount();
+  const offset = (query.page - 1) * query.perPage;
+  if (query.page < 1 || offset >= total) return { records: [], total, query };
+  applyOrder(qb, endpoint, query);
+  qb.offset(offset).limit(query.perPage);
+  return { records: endpoint.reader.decode(await qb.getRawMany()), total, query };
+}

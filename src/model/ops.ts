@@ -1,0 +1,121 @@
+import type { ObjectLiteral } from "typeorm";
+import { AJAXError, Messages } from "../errors";
+import type { RequestContext } from "../context";
+import { gateOf } from "../db/gate";
+import type { ModelEndpoint } from "./endpoint";
+import { encodeRecords } from "./hydrate";
+import { checkWrite, expectedVersion } from "./write";
+
+/** Hooks that run inside a create, update or delete transaction, after the row is written (tags). */
+export type WriteExtension = (
+  op: "create" | "update" | "delete", endpoint: ModelEndpoint, pk: unknown, extra: Record<string, unknown>, ctx: RequestContext,
+) => Promise<void>;
+const writeExtensions: WriteExtension[] = [];
+export function addWriteExtension(extension: WriteExtension): void {
+  writeExtensions.push(extension);
+}
+
+/**
+ * Loads one record through the row scope. With `scoped: false` the scope is skipped (reading
+ * back a record the user just wrote). Returns undefined when there is no such visible row.
+ */
+export async function loadRecord(
+  endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext, scoped = true,
+): Promise<ObjectLiteral | undefined> {
+  const qb = endpoint.reader.query(ctx.manager, "item");
+  qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
+  if (scoped) endpoint.scope(qb as never, ctx.user, ctx);
+  const rows = await qb.limit(1).getRawMany();
+  return rows.length > 0 ? endpoint.reader.decode(rows)[0] : undefined;
+}
+
+/** Loads a record the user may see (row scope and `canGet`), or answers `404`. */
+export async function loadVisibleRecord(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
+  const record = await loadRecord(endpoint, pk, ctx);
+  if (!record || !(await endpoint.canGet(ctx.user, record, ctx))) throw new AJAXError(404, Messages.notFound);
+  return record;
+}
+
+async function encodeOne(endpoint: ModelEndpoint, record: ObjectLiteral, ctx: RequestContext): Promise<ObjectLiteral> {
+  return (await encodeRecords(endpoint, [record], ctx))[0]!;
+}
+
+/** get: the record, hydrated. */
+export async function getOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
+  return gateOf(ctx.dataSource).read(async (manager) => {
+    ctx.manager = manager;
+    return encodeOne(endpoint, await loadVisibleRecord(endpoint, pk, ctx), ctx);
+  });
+}
+
+/** create: writable fields only, owner set by the server, one transaction; answers the record as read back. */
+export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Promise<ObjectLiteral> {
+  return gateOf(ctx.dataSource).write(async (manager) => {
+    ctx.manager = manager;
+    const { values, extra } = await checkWrite(endpoint, ctx);
+    if (endpoint.ownerField && ctx.user) {
+      const owner = endpoint.rules.byName.get(endpoint.ownerField)!;
+      values[endpoint.ownerField] = { [owner.targetPk!.propertyName]: endpoint.runtime.userPk(ctx.user) };
+    }
+    if (!(await endpoint.canCreate(ctx.user, values, ctx))) throw new AJAXError(403, Messages.forbidden);
+    await endpoint.beforeCreate(values, ctx);
+    const result = await manager.createQueryBuilder().insert().into(endpoint.metadata.target).values(values).execute();
+    const pk = result.identifiers[0]?.[endpoint.rules.pk.name];
+    for (const extension of writeExtensions) await extension("create", endpoint, pk, extra, ctx);
+    const record = await loadRecord(endpoint, pk, ctx, false);
+    if (!record) throw new Error(`created ${endpoint.metadata.name} ${String(pk)} could not be read back`);
+    await endpoint.afterCreate(record, ctx);
+    return encodeOne(endpoint, record, ctx);
+  });
+}
+
+/** update: partial, only changed fields written, version-checked; answers the record as read back. */
+export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
+  return gateOf(ctx.dataSource).write(async (manager) => {
+    ctx.manager = manager;
+    const record = await loadVisibleRecord(endpoint, pk, ctx);
+    const versionRule = endpoint.rules.version;
+    const version = versionRule ? expectedVersion(ctx) : undefined;
+    if (versionRule && version === undefined && endpoint.requireVersion) {
+      throw new AJAXError(400, Messages.invalid, {
+        errors: { _version: ["The version you read is required (If-Match header or _version field)."] },
+      });
+    }
+    const { values: changes, extra } = await checkWrite(endpoint, ctx, record);
+    if (!(await endpoint.canUpdate(ctx.user, record, changes, ctx))) throw new AJAXError(403, Messages.forbidden);
+    if (versionRule && version !== undefined && record[versionRule.name] !== version) throw new AJAXError(409, Messages.stale);
+    await endpoint.beforeUpdate(changes, record, ctx);
+    if (Object.keys(changes).length > 0) {
+      const qb = manager.createQueryBuilder().update(endpoint.metadata.target).set(changes)
+        .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
+      if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });
+      const result = await qb.execute();
+      if (result.affected === 0) throw new AJAXError(409, Messages.stale);
+    }
+    for (const extension of writeExtensions) await extension("update", endpoint, pk, extra, ctx);
+    const updated = (await loadRecord(endpoint, pk, ctx, false))!;
+    await endpoint.afterUpdate(updated, ctx);
+    return encodeOne(endpoint, updated, ctx);
+  });
+}
+
+/** delete: answers `{pk}`; a second delete is a `404`. */
+export async function deleteOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<{ pk: unknown }> {
+  return gateOf(ctx.dataSource).write(async (manager) => {
+    ctx.manager = manager;
+    const record = await loadVisibleRecord(endpoint, pk, ctx);
+    if (!(await endpoint.canDelete(ctx.user, record, ctx))) throw new AJAXError(403, Messages.forbidden);
+    const versionRule = endpoint.rules.version;
+    const version = versionRule ? expectedVersion(ctx) : undefined;
+    if (versionRule && version !== undefined && record[versionRule.name] !== version) throw new AJAXError(409, Messages.stale);
+    await endpoint.beforeDelete(record, ctx);
+    const qb = manager.createQueryBuilder().delete().from(endpoint.metadata.target)
+      .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
+    if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });
+    const result = await qb.execute();
+    if (result.affected === 0) throw new AJAXError(409, Messages.stale);
+    for (const extension of writeExtensions) await extension("delete", endpoint, pk, {}, ctx);
+    await endpoint.afterDelete(record, ctx);
+    return { pk };
+  });
+}

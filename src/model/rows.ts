@@ -1,0 +1,70 @@
+import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import type { FieldRules } from "./fields";
+
+/**
+ * Records travel through the framework as plain objects with the entity's prototype:
+ * columns by property name, relations as `{ <target pk>: value }` stubs. They are built
+ * from raw rows, without TypeORM's entity hydration, which is most of a request's cost.
+ */
+export type RecordOf<T> = T & ObjectLiteral;
+
+/** A prepared way to select and decode the columns of one entity. */
+export class RowReader {
+  private readonly aliases: string[];
+  /** Join column → relation property name, so a row's foreign keys become relation stubs. */
+  private readonly relationByColumn = new Map<ColumnMetadata, string>();
+
+  constructor(private readonly rules: FieldRules, private readonly dataSource: DataSource) {
+    this.aliases = rules.loadColumns.map((_, index) => `f${index}`);
+    for (const rule of rules.all) if (rule.relation) this.relationByColumn.set(rule.column, rule.name);
+  }
+
+  /** A query for this entity with its columns selected under stable aliases. */
+  query(manager: EntityManager, alias: string): SelectQueryBuilder<ObjectLiteral> {
+    const qb = manager.createQueryBuilder(this.rules.metadata.target, alias).select([]);
+    const escapedAlias = qb.escape(alias);
+    this.rules.loadColumns.forEach((column, index) => {
+      qb.addSelect(`${escapedAlias}.${qb.escape(column.databaseName)}`, this.aliases[index]);
+    });
+    return qb;
+  }
+
+  /** Turns raw rows into records, with the driver's own type conversions. */
+  decode(rows: ObjectLiteral[]): RecordOf<ObjectLiteral>[] {
+    const driver = this.dataSource.driver;
+    const metadata = this.rules.metadata;
+    return rows.map((row) => {
+      const record: ObjectLiteral = Object.create((metadata.target as { prototype?: object }).prototype ?? Object.prototype);
+      this.rules.loadColumns.forEach((column, index) => {
+        const raw = row[this.aliases[index]!];
+        const relationName = this.relationByColumn.get(column);
+        if (relationName) {
+          const targetPk = column.referencedColumn!;
+          const value = raw === null || raw === undefined ? null : driver.prepareHydratedValue(raw, targetPk);
+          record[relationName] = value === null ? null : { [targetPk.propertyName]: value };
+        } else {
+          record[column.propertyName] = raw === undefined ? null : driver.prepareHydratedValue(raw, column);
+        }
+      });
+      return record;
+    });
+  }
+
+  /** The pk of a record. */
+  pkOf(record: ObjectLiteral): unknown {
+    return record[this.rules.pk.name];
+  }
+}
+
+/** The pk a relation stub or hydrated object points at, or null. */
+export function relationPk(value: unknown, targetPk: ColumnMetadata): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "object") return (value as ObjectLiteral)[targetPk.propertyName] ?? null;
+  return value;
+}
+
+/** A key that identifies a record across entities, for cycle detection and caches. */
+export function recordKey(entityName: string, pk: unknown): string {
+  return `${entityName}#${String(pk)}`;
+}

@@ -1,0 +1,164 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
+import session, { type Store } from "express-session";
+import type { DataSource } from "typeorm";
+import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
+import { csrfGuard, issueToken } from "./auth/csrf";
+import { createSessionStore, type SessionStoreOptions } from "./auth/session-store";
+import { translateDatabaseError } from "./db-errors";
+import { internalError, sendError, sendSuccess } from "./envelope";
+import { AJAXError, Messages } from "./errors";
+import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits } from "./http/body";
+import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
+import { resolveRoute, type Route } from "./http/routes";
+import { Registry, type AjaxApp } from "./registry";
+import { ResponseCommands } from "./rpc/commands";
+
+/** Session cookie and store settings. */
+export interface SessionOptions extends SessionStoreOptions {
+  /** Signs the session cookie; give the same secret to every server. Required outside development. */
+  secret: string | string[];
+  /** Cookie name (default `sessionid`). */
+  cookieName?: string;
+  /** Session lifetime in milliseconds (default 14 days). */
+  maxAgeMs?: number;
+  /** Send the cookie over HTTPS only (default: when the request is HTTPS). */
+  secureCookies?: boolean;
+}
+
+/** Everything {@link createAjax} needs. */
+export interface AjaxOptions {
+  /** An initialized DataSource. */
+  dataSource: DataSource;
+  /** The apps (endpoint files) to serve. */
+  apps: readonly AjaxApp[];
+  auth: AuthOptions;
+  session: SessionOptions;
+  /** Body size, upload and nesting limits. */
+  limits?: Partial<BodyLimits>;
+  /** Put crash details in `500` responses. Never in production. */
+  debug?: boolean;
+  /** Allow the `script` response command. */
+  allowScriptCommands?: boolean;
+  /** Origins (`https://app.example.com`) besides the server's own that may POST. */
+  trustedOrigins?: readonly string[];
+  /** Around every call. */
+  hooks?: CallHooks;
+  /** Told about every `500` (default: `console.error`). */
+  onError?(error: unknown, req: Request): void;
+}
+
+/** A built framework instance. */
+export interface Ajax {
+  /** Mount it: `app.use("/ajax", ajax.router)`. */
+  router: Router;
+  /** Session and passport middleware, for routes outside the router (the `ajax()` wrapper). */
+  session: RequestHandler[];
+  registry: Registry;
+  /** Closes what the instance opened (the Redis client). */
+  close(): Promise<void>;
+}
+
+/** Lets the tags module plug its ops in without the router knowing it. */
+let tagCommandRunner: TagCommandRunner | undefined;
+export function setTagCommandRunner(runner: TagCommandRunner): void {
+  tagCommandRunner = runner;
+}
+
+declare module "express-serve-static-core" {
+  interface Request {
+    /** The route this request resolved to under the ajax mount. */
+    ajaxRoute?: Route;
+  }
+}
+
+/**
+ * Builds the ajax-endpoints router from a DataSource and the app's endpoint files: body
+ * parsing, sessions, CSRF, registry dispatch and the JSON envelope for every outcome,
+ * crashes included.
+ *
+ * @example
+ * const ajax = createAjax({ dataSource, apps: [blog], auth: { userEntity: User }, session: { secret } });
+ * app.use("/ajax", ajax.router);
+ */
+export function createAjax(options: AjaxOptions): Ajax {
+  const { dataSource } = options;
+  if (!dataSource.isInitialized) throw new Error("ajax-endpoints: initialize the DataSource before createAjax()");
+  const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...options.limits };
+  const authRuntime = resolveAuthRuntime(options.auth, dataSource);
+  const registry = new Registry(options.apps, { dataSource, ...authRuntime });
+  const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime);
+  const { store, close } = createSessionStore(dataSource, options.session);
+  const sessionMiddleware = sessionHandler(options.session, store);
+  const debug = options.debug === true;
+  const report = options.onError ?? ((error: unknown) => console.error("ajax-endpoints: unhandled error", error));
+
+  const toError = (error: unknown): AJAXError => {
+    if (error instanceof AJAXError) return error;
+    const translated = translateDatabaseError(error);
+    if (translated) return translated;
+    return internalError(error, debug);
+  };
+
+  const router = express.Router({ caseSensitive: true, strict: true });
+  const sessionChain = [sessionMiddleware, ...auth.middleware];
+
+  router.get("/csrf.json", ...sessionChain, (req: Request, res: Response) => {
+    sendSuccess(res, { token: issueToken(req, res) });
+  });
+
+  // Every other path: resolve it first, so that unknown routes cost no session lookup.
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const route = resolveRoute(registry, req.path);
+    if (!route) return next(new AJAXError(404, Messages.notFound));
+    if (req.method !== "POST") return next(new AJAXError(405, Messages.methodNotAllowed, { headers: { Allow: "POST" } }));
+    req.ajaxRoute = route;
+    next();
+  });
+  router.use(...sessionChain, bodyParser(limits), csrfGuard(options.trustedOrigins));
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    const route = req.ajaxRoute!;
+    if (route.kind === "auth" && route.op === "login") return runAll(auth.loginLimiter, req, res, next);
+    next();
+  });
+  router.use(async (req: Request, res: Response) => {
+    const route = req.ajaxRoute!;
+    const ctx = buildContext(req, res, route, {
+      dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
+    }, authRuntime.isStaff);
+    await dispatch(route, ctx, { auth, runTagCommand: tagCommandRunner, toError, hooks: options.hooks });
+  });
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const failure = toError(error);
+    if (failure.code >= 500 && failure.code !== 503) report(error, req);
+    sendError(req, res, failure);
+  });
+
+  return { router, session: sessionChain, registry, close };
+}
+
+/** Runs middleware in order, stopping at the first that does not call `next()` plainly. */
+function runAll(handlers: RequestHandler[], req: Request, res: Response, done: NextFunction): void {
+  let index = 0;
+  const step = (error?: unknown) => {
+    if (error || index >= handlers.length) return done(error);
+    handlers[index++]!(req, res, step);
+  };
+  step();
+}
+
+function sessionHandler(options: SessionOptions, store: Store): RequestHandler {
+  return session({
+    name: options.cookieName ?? "sessionid",
+    secret: options.secret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    cookie: {
+      httpOnly: true,
+      sameSite: "lax",
+      secure: options.secureCookies ?? "auto",
+      maxAge: options.maxAgeMs ?? 14 * 24 * 60 * 60 * 1000,
+    },
+  });
+}
