@@ -137,11 +137,17 @@ function parseMultipart(req: Request, res: Response, limits: BodyLimits): Promis
       files.push(file);
       openStreams.add(stream);
       stream.on("end", () => openStreams.delete(stream));
-      stream.on("data", (chunk: Buffer) => { file.size += chunk.length; hash.update(chunk); });
       stream.on("limit", () => fail(new AJAXError(413, `File too large (at most ${limits.fileBytes} bytes).`)));
+      // The stream stays paused until the pipeline reads it, so no chunk misses the file or the hash.
       writes.push(folderOnce().then(async (path) => {
         file.path = join(path, `upload-${index}`);
-        await pipeline(stream, createWriteStream(file.path));
+        await pipeline(stream, async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            file.size += chunk.length;
+            hash.update(chunk);
+            yield chunk;
+          }
+        }, createWriteStream(file.path));
         file.sha256 = hash.digest("hex");
       }));
     });
