@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import Joi from "joi";
 import type { SelectQueryBuilder } from "typeorm";
-import { defineApp, endpoint, loginRequired, ModelEndpoint, type RequestContext } from "../src";
+import { defineApp, endpoint, loginRequired, ModelEndpoint, Tag, type RequestContext } from "../src";
 import { Article, Category, Comment, User } from "../entities";
 
 /** Any logged-in user may list and get categories; only staff may create, update and delete them. */
@@ -87,7 +87,7 @@ export default defineApp("blog")
     articles: await countVisible(articles, ctx),
     comments: await countVisible(comments, ctx),
     categories: await countVisible(categories, ctx),
-    tags: await ctx.manager.getRepository("Tag").count(),
+    tags: await ctx.manager.getRepository(Tag).count(),
   })))
   .endpoint("countdown", endpoint({ params: Joi.object({ from: Joi.number().integer().min(1).max(10).default(3), delayMs: Joi.number().integer().min(0).max(1000).default(50) }) },
     async function* (_req, ctx) {
@@ -100,6 +100,7 @@ export default defineApp("blog")
     }))
   .endpoint("upload", loginRequired(async (_req, ctx) => ({
     fields: ctx.params,
+    // Hashed again from the file on disk, to show that uploads are there for the endpoint to read.
     files: await Promise.all(ctx.files.map(async (file) => ({
       field: file.field,
       name: file.filename,
