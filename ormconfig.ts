@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DataSource, type DataSourceOptions } from "typeorm";
-import { AjaxSession, Tag, TaggedItem } from "./src";
+import { AjaxSession, mysqlDriverWithUtcSessions, Tag, TaggedItem } from "./src";
 import { Article, Category, Comment, User } from "./entities";
 import { Initial1763700000000 } from "./migrations/1763700000000-Initial";
 
@@ -31,7 +31,7 @@ export function dataSourceOptions(url = process.env.DATABASE_URL): DataSourceOpt
   if (url.startsWith("mysql://") || url.startsWith("mariadb://")) {
     return {
       ...common, type: url.startsWith("mariadb://") ? "mariadb" : "mysql", url: url.replace(/^mariadb:/, "mysql:"),
-      timezone: "Z", charset: "utf8mb4", poolSize: 10, connectTimeout: 5000,
+      timezone: "Z", charset: "utf8mb4", poolSize: 10, connectTimeout: 5000, driver: mysqlDriverWithUtcSessions(),
     };
   }
   throw new Error(`DATABASE_URL "${url}" is not sqlite:<path>, postgres://..., mysql://... or mariadb://...`);

@@ -18,13 +18,19 @@ function dialectOf(queryRunner: QueryRunner): Dialect {
 function columns(dialect: Dialect) {
   const now = dialect === "sqlite" ? "(strftime('%Y-%m-%d %H:%M:%f', 'now'))" : dialect === "postgres" ? "now()" : "CURRENT_TIMESTAMP(6)";
   const datetimeType = dialect === "sqlite" ? "datetime" : dialect === "postgres" ? "timestamptz" : "datetime";
+  // MariaDB's default collations ignore case (and accents): "News" would collide with "news"
+  // in a unique column and match it in a filter. The binary collation compares text exactly,
+  // as PostgreSQL and SQLite do; utf8mb4 holds every character, emoji included.
+  const textCollation: Partial<TableColumnOptions> = dialect === "mysql" ? { charset: "utf8mb4", collation: "utf8mb4_bin" } : {};
   return {
     id: (): TableColumnOptions => ({ name: "id", type: "integer", isPrimary: true, isGenerated: true, generationStrategy: "increment" }),
     integer: (name: string, nullable = false): TableColumnOptions => ({ name, type: "integer", isNullable: nullable }),
     bigint: (name: string): TableColumnOptions => ({ name, type: "bigint" }),
     varchar: (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions =>
-      ({ name, type: "varchar", length: String(length), ...extra }),
-    text: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: "text", ...extra }),
+      ({ name, type: "varchar", length: String(length), ...textCollation, ...extra }),
+    // MariaDB's text holds 64 KiB; longtext holds what PostgreSQL's and SQLite's text hold.
+    text: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions =>
+      ({ name, type: dialect === "mysql" ? "longtext" : "text", ...textCollation, ...extra }),
     // MariaDB reads "boolean" as tinyint(1).
     boolean: (name: string, value: boolean): TableColumnOptions =>
       ({ name, type: "boolean", default: dialect === "postgres" ? String(value) : value ? 1 : 0 }),

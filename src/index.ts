@@ -23,6 +23,7 @@ export { hashPassword, verifyPassword } from "./auth/passwords";
 export { AjaxSession } from "./auth/session-entity";
 export { DatabaseSessionStore } from "./auth/session-store";
 export { gateOf, DatabaseGate } from "./db/gate";
+export { mysqlDriverWithUtcSessions } from "./db/mysql";
 export { Tag, TaggedItem } from "./tags/entities";
 export { parseTagString, readTagNames, slugify } from "./tags/parse";
 export type { TagData } from "./tags/store";

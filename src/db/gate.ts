@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { dialectOf } from "../model/dialect";
+import { dialectOf, installSqlFunctions } from "../model/dialect";
 
 /**
  * A fair readers-writer lock. Waiters are served in arrival order; a waiting writer holds
@@ -51,6 +51,8 @@ export class DatabaseGate {
 
   constructor(readonly dataSource: DataSource) {
     if (dialectOf(dataSource) === "sqlite") this.lock = new ReadWriteLock();
+    // Every framework query passes a gate first, and each DataSource gets its gate once.
+    installSqlFunctions(dataSource);
   }
 
   /** Runs reads (and single autocommit statements) that must not land inside someone's transaction. */

@@ -11,6 +11,17 @@ export function dialectOf(dataSource: DataSource): Dialect {
   throw new Error(`ajax-endpoints: database type "${type}" is not supported (use better-sqlite3, postgres, mysql or mariadb)`);
 }
 
+/**
+ * SQL for the database's current time with milliseconds, stored as UTC. TypeORM's own update
+ * writes `CURRENT_TIMESTAMP`, which is whole seconds on SQLite and MariaDB: an `updatedAt`
+ * set that way can read back earlier than the `createdAt` of the same second.
+ */
+export function nowSql(dialect: Dialect): string {
+  if (dialect === "postgres") return "CURRENT_TIMESTAMP";
+  if (dialect === "mysql") return "CURRENT_TIMESTAMP(6)";
+  return "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+}
+
 /** Escapes `%`, `_` and the escape character itself for `LIKE ... ESCAPE '!'`. */
 export function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (char) => `!${char}`);
@@ -30,7 +41,26 @@ export function startsWithSql(dialect: Dialect, column: string, param: string): 
   return `instr(${column}, ${param}) = 1`;
 }
 
+/**
+ * SQLite's own `LOWER()` only lower-cases ASCII, so "Äpfel" would never match a search for
+ * "äpfel" there while it does on PostgreSQL and MariaDB. On SQLite the framework registers this
+ * function instead: JavaScript's `toLowerCase`, the same one that lower-cases the search term.
+ */
+const SQLITE_LOWER = "ajax_lower";
+
+/** Registers the SQL functions the framework's queries use (on SQLite; the others have them built in). */
+export function installSqlFunctions(dataSource: DataSource): void {
+  if (dialectOf(dataSource) !== "sqlite") return;
+  const database = (dataSource.driver as unknown as { databaseConnection: BetterSqliteDatabase }).databaseConnection;
+  database.function(SQLITE_LOWER, { deterministic: true },
+    (text: unknown) => (typeof text === "string" ? text.toLowerCase() : text));
+}
+
+interface BetterSqliteDatabase {
+  function(name: string, options: { deterministic: boolean }, implementation: (value: unknown) => unknown): void;
+}
+
 /** SQL for "column contains the (lower-cased, LIKE-escaped, %-wrapped) parameter", ignoring case. */
-export function iContainsSql(column: string, param: string): string {
-  return `LOWER(${column}) LIKE ${param} ESCAPE '!'`;
+export function iContainsSql(dialect: Dialect, column: string, param: string): string {
+  return `${dialect === "sqlite" ? SQLITE_LOWER : "LOWER"}(${column}) LIKE ${param} ESCAPE '!'`;
 }

@@ -163,14 +163,14 @@ export function applyFilters(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: Mo
       }
       case "contains": qb.andWhere(containsSql(dialect, column, `:${param}`), { [param]: filter.value }); break;
       case "startswith": qb.andWhere(startsWithSql(dialect, column, `:${param}`), { [param]: filter.value }); break;
-      case "icontains": qb.andWhere(iContainsSql(column, `:${param}`), { [param]: `%${escapeLike(String(filter.value).toLowerCase())}%` }); break;
+      case "icontains": qb.andWhere(iContainsSql(dialect, column, `:${param}`), { [param]: `%${escapeLike(String(filter.value).toLowerCase())}%` }); break;
       default: qb.andWhere(`${column} ${COMPARATORS[filter.op]} :${param}`, { [param]: persist(filter.value) });
     }
   });
   query.searchTerms.forEach((term, index) => {
     const param = `search${index}`;
     const clauses = endpoint.searchFields.map((name) =>
-      iContainsSql(`${alias}.${qb.escape(endpoint.rules.byName.get(name)!.column.databaseName)}`, `:${param}`));
+      iContainsSql(dialect, `${alias}.${qb.escape(endpoint.rules.byName.get(name)!.column.databaseName)}`, `:${param}`));
     qb.andWhere(`(${clauses.join(" OR ")})`, { [param]: `%${escapeLike(term.toLowerCase())}%` });
   });
 }

@@ -2,6 +2,7 @@ import type { ObjectLiteral } from "typeorm";
 import { AJAXError, Messages } from "../errors";
 import type { RequestContext } from "../context";
 import { gateOf } from "../db/gate";
+import { dialectOf, nowSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import { encodeRecords } from "./hydrate";
 import { checkWrite, expectedVersion } from "./write";
@@ -86,6 +87,11 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
     if (versionRule && version !== undefined && record[versionRule.name] !== version) throw new AJAXError(409, Messages.stale);
     await endpoint.beforeUpdate(changes, record, ctx);
     if (Object.keys(changes).length > 0) {
+      const updateDate = endpoint.metadata.updateDateColumn;
+      if (updateDate && !(updateDate.propertyName in changes)) {
+        const now = nowSql(dialectOf(manager.dataSource));
+        changes[updateDate.propertyName] = () => now;
+      }
       const qb = manager.createQueryBuilder().update(endpoint.metadata.target).set(changes)
         .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
       if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });
