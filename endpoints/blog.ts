@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import Joi from "joi";
 import type { SelectQueryBuilder } from "typeorm";
-import { defineApp, endpoint, loginRequired, ModelEndpoint, Tag, type RequestContext } from "../src";
+import { defineApp, endpoint, escapeHtml, loginRequired, ModelEndpoint, Tag, type RequestContext } from "../src";
 import { Article, Category, Comment, User } from "../entities";
 
 /** Any logged-in user may list and get categories; only staff may create, update and delete them. */
@@ -83,6 +83,14 @@ export default defineApp("blog")
     ctx.commands.alert("Hi there!");
     return "hi";
   })
+  .endpoint("greet", endpoint({ params: Joi.object({ name: Joi.string().trim().min(1).max(40).required() }) }, (_req, ctx) => {
+    const { name } = ctx.params as { name: string };
+    // Sijax-style: the server changes the page; user text is escaped before it becomes HTML.
+    ctx.commands.html("#greeting", `Hello, <strong>${escapeHtml(name)}</strong>!`)
+      .css("#greeting", "borderColor", "#2f855a")
+      .call("flash", "#greeting");
+    return { greeted: name };
+  }))
   .endpoint("stats", loginRequired(async (_req, ctx) => ({
     articles: await countVisible(articles, ctx),
     comments: await countVisible(comments, ctx),

@@ -1,4 +1,5 @@
 import type { Request, Response } from "express";
+import { translateDatabaseError } from "./db-errors";
 import { AJAXError, Messages, type FieldErrors } from "./errors";
 
 /** The JSON every successful call answers with. */
@@ -93,4 +94,13 @@ export function sendError(req: Request, res: Response, error: AJAXError): void {
 export function internalError(cause: unknown, debug: boolean): AJAXError {
   const message = debug && cause instanceof Error ? `${Messages.internal} ${cause.name}: ${cause.message}` : Messages.internal;
   return new AJAXError(500, message);
+}
+
+/**
+ * What any thrown value answers as: an {@link AJAXError} as it is, a database error by its
+ * meaning (unique constraint `409`, unavailable `503`, ...), anything else a `500`.
+ */
+export function toAJAXError(error: unknown, debug: boolean): AJAXError {
+  if (error instanceof AJAXError) return error;
+  return translateDatabaseError(error) ?? internalError(error, debug);
 }

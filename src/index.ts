@@ -18,6 +18,12 @@ export {
 export { FILTER_OPS, type FilterOp } from "./model/list";
 export { SECRET_NAME, type FieldRule } from "./model/fields";
 export { ResponseCommands, type ResponseCommand, type ChangeMode } from "./rpc/commands";
+export {
+  WireTypes, wireTypes, registerType, registerDateType, encodeDate, decodeDate, TYPE_KEY, type TypeEncoder, type TypeDecoder,
+} from "./rpc/types";
+export { ajax, type AjaxViewOptions, type AjaxViewHandler } from "./http/ajax-view";
+export { jsonForScript, escapeHtml } from "./client/escape";
+export { describeRegistry, type InterfaceDescription, type EndpointDescription, type ModelDescription } from "./client/interface";
 export type { AuthOptions } from "./auth/auth";
 export { hashPassword, verifyPassword } from "./auth/passwords";
 export { AjaxSession } from "./auth/session-entity";

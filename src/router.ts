@@ -4,14 +4,15 @@ import type { DataSource } from "typeorm";
 import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
 import { csrfGuard, issueToken } from "./auth/csrf";
 import { createSessionStore, type SessionStoreOptions } from "./auth/session-store";
-import { translateDatabaseError } from "./db-errors";
-import { internalError, sendError, sendSuccess } from "./envelope";
+import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits } from "./http/body";
 import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
 import { resolveRoute, type Route } from "./http/routes";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
+import { wireTypes, type WireTypes } from "./rpc/types";
+import { clientScriptRoutes } from "./client/serve";
 
 /** Session cookie and store settings. */
 export interface SessionOptions extends SessionStoreOptions {
@@ -43,6 +44,8 @@ export interface AjaxOptions {
   trustedOrigins?: readonly string[];
   /** Around every call. */
   hooks?: CallHooks;
+  /** Custom wire types of ad-hoc endpoints (default: the ones `registerType()` added). */
+  types?: WireTypes;
   /** Told about every `500` (default: `console.error`). */
   onError?(error: unknown, req: Request): void;
 }
@@ -92,12 +95,7 @@ export function createAjax(options: AjaxOptions): Ajax {
   const debug = options.debug === true;
   const report = options.onError ?? ((error: unknown) => console.error("ajax-endpoints: unhandled error", error));
 
-  const toError = (error: unknown): AJAXError => {
-    if (error instanceof AJAXError) return error;
-    const translated = translateDatabaseError(error);
-    if (translated) return translated;
-    return internalError(error, debug);
-  };
+  const toError = (error: unknown): AJAXError => toAJAXError(error, debug);
 
   const router = express.Router({ caseSensitive: true, strict: true });
   const sessionChain = [sessionMiddleware, ...auth.middleware];
@@ -105,6 +103,8 @@ export function createAjax(options: AjaxOptions): Ajax {
   router.get("/csrf.json", ...sessionChain, (req: Request, res: Response) => {
     sendSuccess(res, { token: issueToken(req, res) });
   });
+
+  router.use(clientScriptRoutes(registry));
 
   // Every other path: resolve it first, so that unknown routes cost no session lookup.
   router.use((req: Request, res: Response, next: NextFunction) => {
@@ -125,7 +125,7 @@ export function createAjax(options: AjaxOptions): Ajax {
     const ctx = buildContext(req, res, route, {
       dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
     }, authRuntime.isStaff);
-    await dispatch(route, ctx, { auth, runTagCommand: tagCommandRunner, toError, hooks: options.hooks });
+    await dispatch(route, ctx, { auth, runTagCommand: tagCommandRunner, toError, hooks: options.hooks, types: options.types ?? wireTypes });
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const failure = toError(error);

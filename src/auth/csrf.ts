@@ -57,7 +57,8 @@ export function csrfGuard(trustedOrigins: readonly string[] = []) {
     const origin = req.headers.origin;
     if (typeof origin === "string" && !sameOrigin(req, origin, trusted)) return next(new AJAXError(403, Messages.csrf));
     const header = req.headers[CSRF_HEADER];
-    const body = req.body as Record<string, unknown>;
+    // Outside the router (the ajax() wrapper) no body parser may have run: Express 5 leaves req.body undefined.
+    const body = (req.body ?? {}) as Record<string, unknown>;
     const token = typeof header === "string" ? header : typeof body[CSRF_FIELD] === "string" ? body[CSRF_FIELD] : undefined;
     delete body[CSRF_FIELD];
     const secret = req.session?.csrfSecret;

@@ -11,6 +11,7 @@ import { encodeRecords } from "../model/hydrate";
 import { listPage } from "../model/list";
 import { createOp, deleteOp, getOp, loadVisibleRecord, updateOp } from "../model/ops";
 import { collectStream, streamEvents, wantsEventStream } from "../rpc/stream";
+import type { WireTypes } from "../rpc/types";
 import type { Route } from "./routes";
 
 /** Runs a tag command; the tags module provides it. */
@@ -23,6 +24,8 @@ export interface DispatchDeps {
   toError(error: unknown): AJAXError;
   /** Runs around every call (Sijax's before and after events). */
   hooks?: CallHooks;
+  /** Custom wire types of ad-hoc endpoints' bodies and responses. */
+  types?: WireTypes;
 }
 
 /** Before and after every call: logging, metrics, adding commands. */
@@ -45,23 +48,26 @@ export function validateParams(schema: ObjectSchema, params: Record<string, unkn
 
 async function runAdHoc(endpoint: AdHocEndpoint, ctx: RequestContext, deps: DispatchDeps): Promise<{ data: unknown } | undefined> {
   if (endpoint.options.loginRequired && !ctx.user) throw new AJAXError(401, Messages.unauthenticated);
+  const types = deps.types;
+  if (types) ctx.params = types.decode(ctx.params) as Record<string, unknown>;
   if (endpoint.options.params) ctx.params = validateParams(endpoint.options.params, ctx.params);
+  const encode = (value: unknown) => (types ? types.encode(value) : value);
   const { handler } = endpoint;
   if (isAsyncGeneratorFunction(handler)) {
     // Streams hold no database lock across their pauses: they read through ctx.dataSource as they go.
     const generator = handler(ctx.req, ctx) as AsyncGenerator<unknown>;
     if (wantsEventStream(ctx.req)) {
-      await streamEvents(generator, ctx, deps.toError);
+      await streamEvents(generator, ctx, deps.toError, encode);
       return undefined;
     }
-    return { data: await collectStream(generator) };
+    return { data: encode(await collectStream(generator)) };
   }
   const gate = gateOf(ctx.dataSource);
   const run = endpoint.options.transaction ? gate.write.bind(gate) : gate.read.bind(gate);
-  return { data: await run(async (manager) => {
+  return { data: encode(await run(async (manager) => {
     ctx.manager = manager;
     return handler(ctx.req, ctx);
-  }) };
+  })) };
 }
 
 async function runModelOp(route: Extract<Route, { kind: "model" }>, ctx: RequestContext): Promise<{ data: unknown; extra?: Record<string, unknown> }> {

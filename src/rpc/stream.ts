@@ -19,6 +19,7 @@ function writeEvent(res: Response, event: string, payload: unknown): void {
  */
 export async function streamEvents(
   generator: AsyncGenerator<unknown>, ctx: RequestContext, toError: (error: unknown) => AJAXError,
+  encode: (value: unknown) => unknown = (value) => value,
 ): Promise<void> {
   const { res } = ctx;
   let closed = false;
@@ -36,7 +37,7 @@ export async function streamEvents(
       const step = await generator.next();
       if (closed) return;
       if (step.done) break;
-      writeEvent(res, "message", { data: step.value === undefined ? null : step.value, commands: ctx.commands.drain() });
+      writeEvent(res, "message", { data: step.value === undefined ? null : encode(step.value), commands: ctx.commands.drain() });
     }
     writeEvent(res, "end", { success: true, commands: ctx.commands.drain() });
   } catch (error) {
