@@ -19,6 +19,10 @@ export class Article {
   @Column({ type: "boolean", default: false })
   published!: boolean;
 
+  /** When the article went (or goes) public; the author sets it. */
+  @Column({ type: Date, nullable: true })
+  publishedAt!: Date | null;
+
   @ManyToOne(() => Category, { nullable: true, onDelete: "SET NULL" })
   category!: Category | null;
 

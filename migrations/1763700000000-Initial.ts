@@ -12,11 +12,14 @@ function dialectOf(queryRunner: QueryRunner): Dialect {
 
 /**
  * Column shapes that differ by database, chosen so that every value reads back the same
- * through the API: datetimes keep milliseconds and are stored as UTC (timestamptz on
+ * through the API: datetimes keep milliseconds (no more) and are stored as UTC (timestamptz on
  * PostgreSQL), booleans are real booleans or tinyint(1).
  */
 function columns(dialect: Dialect) {
-  const now = dialect === "sqlite" ? "(strftime('%Y-%m-%d %H:%M:%f', 'now'))" : dialect === "postgres" ? "now()" : "CURRENT_TIMESTAMP(6)";
+  const now = dialect === "sqlite" ? "(strftime('%Y-%m-%d %H:%M:%f', 'now'))" : dialect === "postgres" ? "now()" : "CURRENT_TIMESTAMP(3)";
+  // Milliseconds, as JavaScript dates and the API have them: a stored microsecond would make
+  // `createdAt__lte` with the very value a client read miss the row it came from.
+  const precision = dialect === "sqlite" ? undefined : 3;
   const datetimeType = dialect === "sqlite" ? "datetime" : dialect === "postgres" ? "timestamptz" : "datetime";
   // MariaDB's default collations ignore case (and accents): "News" would collide with "news"
   // in a unique column and match it in a filter. The binary collation compares text exactly,
@@ -35,13 +38,11 @@ function columns(dialect: Dialect) {
     boolean: (name: string, value: boolean): TableColumnOptions =>
       ({ name, type: "boolean", default: dialect === "postgres" ? String(value) : value ? 1 : 0 }),
     datetime: (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions =>
-      ({ name, type: datetimeType, precision: dialect === "mysql" ? 6 : undefined, default: now, ...extra }),
+      ({ name, type: datetimeType, precision, default: now, ...extra }),
     updatedAt: (name: string): TableColumnOptions => ({
-      name, type: datetimeType, precision: dialect === "mysql" ? 6 : undefined, default: now,
-      onUpdate: dialect === "mysql" ? "CURRENT_TIMESTAMP(6)" : undefined,
+      name, type: datetimeType, precision, default: now, onUpdate: dialect === "mysql" ? now : undefined,
     }),
-    nullableDatetime: (name: string): TableColumnOptions =>
-      ({ name, type: datetimeType, precision: dialect === "mysql" ? 6 : undefined, isNullable: true }),
+    nullableDatetime: (name: string): TableColumnOptions => ({ name, type: datetimeType, precision, isNullable: true }),
   };
 }
 
@@ -63,7 +64,7 @@ export class Initial1763700000000 implements MigrationInterface {
     await queryRunner.createTable(new Table({
       name: "article",
       columns: [c.id(), c.varchar("title", 200), c.text("body", { default: "''" }), c.boolean("published", false),
-        c.integer("categoryId", true), c.integer("authorId"), c.datetime("createdAt"), c.updatedAt("updatedAt"), c.integer("version")],
+        c.nullableDatetime("publishedAt"), c.integer("categoryId", true), c.integer("authorId"), c.datetime("createdAt"), c.updatedAt("updatedAt"), c.integer("version")],
       indices: [new TableIndex({ columnNames: ["published"] }), new TableIndex({ columnNames: ["authorId"] }),
         new TableIndex({ columnNames: ["categoryId"] }), new TableIndex({ columnNames: ["createdAt"] })],
       foreignKeys: [

@@ -48,9 +48,18 @@ class ReadWriteLock {
  */
 export class DatabaseGate {
   private readonly lock?: ReadWriteLock;
+  /**
+   * MariaDB's default, REPEATABLE READ, reads from a snapshot taken at a transaction's first
+   * read: a tag that a concurrent request committed meanwhile stays invisible to it (and its
+   * response would leave the tag out). READ COMMITTED, PostgreSQL's default, sees committed
+   * rows at every statement, takes no gap locks (fewer deadlocks), and leaves version checks
+   * intact: an `UPDATE ... WHERE version = ?` always sees the latest row.
+   */
+  private readonly isolation?: "READ COMMITTED";
 
   constructor(readonly dataSource: DataSource) {
     if (dialectOf(dataSource) === "sqlite") this.lock = new ReadWriteLock();
+    if (dialectOf(dataSource) === "mysql") this.isolation = "READ COMMITTED";
     // Every framework query passes a gate first, and each DataSource gets its gate once.
     installSqlFunctions(dataSource);
   }
@@ -68,7 +77,9 @@ export class DatabaseGate {
 
   /** Runs work in one transaction: all of it is written, or none. */
   async write<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.lock) return this.dataSource.transaction((manager) => work(manager));
+    if (!this.lock) {
+      return this.isolation ? this.dataSource.transaction(this.isolation, work) : this.dataSource.transaction(work);
+    }
     await this.lock.acquire(true);
     try {
       return await this.dataSource.transaction((manager) => work(manager));

@@ -12,13 +12,15 @@ export function dialectOf(dataSource: DataSource): Dialect {
 }
 
 /**
- * SQL for the database's current time with milliseconds, stored as UTC. TypeORM's own update
- * writes `CURRENT_TIMESTAMP`, which is whole seconds on SQLite and MariaDB: an `updatedAt`
- * set that way can read back earlier than the `createdAt` of the same second.
+ * SQL for the database's current time with milliseconds, stored as UTC. TypeORM writes
+ * `CURRENT_TIMESTAMP` on update and, on SQLite, `datetime('now')` on insert: whole seconds on
+ * SQLite and MariaDB, so an `updatedAt` could read back earlier than the `createdAt` of the
+ * same second, and on SQLite (where datetimes compare as text) a filter with milliseconds
+ * would miss it.
  */
 export function nowSql(dialect: Dialect): string {
   if (dialect === "postgres") return "CURRENT_TIMESTAMP";
-  if (dialect === "mysql") return "CURRENT_TIMESTAMP(6)";
+  if (dialect === "mysql") return "CURRENT_TIMESTAMP(3)";
   return "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 }
 

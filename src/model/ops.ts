@@ -41,6 +41,15 @@ async function encodeOne(endpoint: ModelEndpoint, record: ObjectLiteral, ctx: Re
   return (await encodeRecords(endpoint, [record], ctx))[0]!;
 }
 
+/** Sets the entity's create and update date columns that the write leaves out to the database's clock, to the millisecond. */
+function stampDates(endpoint: ModelEndpoint, values: ObjectLiteral, op: "create" | "update"): void {
+  const now = nowSql(dialectOf(endpoint.runtime.dataSource));
+  const columns = op === "create" ? [endpoint.metadata.createDateColumn, endpoint.metadata.updateDateColumn] : [endpoint.metadata.updateDateColumn];
+  for (const column of columns) {
+    if (column && !(column.propertyName in values)) values[column.propertyName] = () => now;
+  }
+}
+
 /** get: the record, hydrated. */
 export async function getOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
   return gateOf(ctx.dataSource).read(async (manager) => {
@@ -60,6 +69,7 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
     }
     if (!(await endpoint.canCreate(ctx.user, values, ctx))) throw new AJAXError(403, Messages.forbidden);
     await endpoint.beforeCreate(values, ctx);
+    stampDates(endpoint, values, "create");
     const result = await manager.createQueryBuilder().insert().into(endpoint.metadata.target).values(values).execute();
     const pk = result.identifiers[0]?.[endpoint.rules.pk.name];
     for (const extension of writeExtensions) await extension("create", endpoint, pk, extra, ctx);
@@ -87,11 +97,7 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
     if (versionRule && version !== undefined && record[versionRule.name] !== version) throw new AJAXError(409, Messages.stale);
     await endpoint.beforeUpdate(changes, record, ctx);
     if (Object.keys(changes).length > 0) {
-      const updateDate = endpoint.metadata.updateDateColumn;
-      if (updateDate && !(updateDate.propertyName in changes)) {
-        const now = nowSql(dialectOf(manager.dataSource));
-        changes[updateDate.propertyName] = () => now;
-      }
+      stampDates(endpoint, changes, "update");
       const qb = manager.createQueryBuilder().update(endpoint.metadata.target).set(changes)
         .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
       if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });

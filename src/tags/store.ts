@@ -27,7 +27,8 @@ export async function getOrCreateTags(manager: EntityManager, names: string[]): 
   for (let attempt = 0; ; attempt++) {
     const found = await findTags(manager, names);
     const missing = names.filter((name) => !found.some((tag) => tag.name === name));
-    if (missing.length === 0 || attempt === 3) return found;
+    if (missing.length === 0) return found;
+    if (attempt === 3) throw new Error(`tags ${JSON.stringify(missing)} could neither be found nor created`);
     const taken = new Set<string>();
     for (const base of new Set(missing.map(slugify))) {
       const rows = await manager.createQueryBuilder(Tag, "tag").select("tag.slug", "slug")
