@@ -9,6 +9,9 @@ const UNAVAILABLE_CODES = new Set([
   "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004", "53300",
   "PROTOCOL_CONNECTION_LOST", "ER_CON_COUNT_ERROR", "ER_SERVER_SHUTDOWN", "PROTOCOL_SEQUENCE_TIMEOUT",
   "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT",
+  // A deadlock or serialization failure rolled the whole transaction back: nothing was written,
+  // and the same request sent again succeeds.
+  "40P01", "40001", "ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT",
 ]);
 const UNAVAILABLE_MESSAGES = /Connection terminated|connection is closed|Can't add new command when connection is in closed state|timeout exceeded when trying to connect|Pool is closed|database is locked|ECONNREFUSED|The server closed the connection/i;
 

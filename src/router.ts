@@ -147,7 +147,7 @@ function runAll(handlers: RequestHandler[], req: Request, res: Response, done: N
 }
 
 function sessionHandler(options: SessionOptions, store: Store): RequestHandler {
-  return session({
+  const middleware = session({
     name: options.cookieName ?? "sessionid",
     secret: options.secret,
     store,
@@ -160,5 +160,12 @@ function sessionHandler(options: SessionOptions, store: Store): RequestHandler {
       secure: options.secureCookies ?? "auto",
       maxAge: options.maxAgeMs ?? 14 * 24 * 60 * 60 * 1000,
     },
+  });
+  // express-session passes a request on without any session while its store says it is
+  // disconnected; that is the session store being unavailable, not a crash further on.
+  return (req, res, next) => middleware(req, res, (error?: unknown) => {
+    if (error) return next(error);
+    if (!req.session) return next(new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } }));
+    next();
   });
 }

@@ -10,7 +10,8 @@ import { AjaxSession } from "./session-entity";
 type Callback = (error?: unknown, value?: unknown) => void;
 
 /**
- * connect-typeorm's store, adjusted in three places: every query goes through the database
+ * connect-typeorm's store, adjusted in four places: a failed query is that request's error,
+ * not a disconnected store (see the constructor); every query goes through the database
  * gate (on SQLite a session write must not land inside another request's transaction),
  * `destroy` waits for the delete (the upstream one does not, so a logged-out session could
  * still be read by the next request), and `touch` writes nothing: sessions expire at the
@@ -18,7 +19,10 @@ type Callback = (error?: unknown, value?: unknown) => void;
  */
 export class DatabaseSessionStore extends TypeormStore {
   constructor(dataSource: DataSource) {
-    super({ cleanupLimit: 2, limitSubquery: dialectOf(dataSource) !== "mysql", ttl: undefined });
+    // Without onError, the upstream store emits "disconnect" on a failed query, and
+    // express-session then serves every later request without a session, for good: after a
+    // database outage nobody could log in until a restart. The error reaches the callback anyway.
+    super({ cleanupLimit: 2, limitSubquery: dialectOf(dataSource) !== "mysql", ttl: undefined, onError: () => {} });
     const gate = gateOf(dataSource);
     const repository = dataSource.getRepository(AjaxSession);
     this.connect(repository);
