@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import { expect } from "chai";
+import { createClient } from "redis";
+import { DataSource } from "typeorm";
+import { createBlogApp } from "../../app";
+import { dataSourceOptions } from "../../ormconfig";
+import { AjaxSession, type Ajax } from "../../src";
+import { startTestApp, type TestApp } from "../support/app";
+import { CookieClient, listen } from "../support/http";
+import { REDIS_URL, requireServices } from "../support/services";
+
+/** Two app instances with their sessions in one Redis: a login on one is a login on the other. */
+describe("sessions shared through Redis by two app instances", () => {
+  const secret = "one secret for every server";
+  const prefix = `ajax-test:${randomBytes(4).toString("hex")}:`;
+  const redis = createClient({ url: REDIS_URL });
+  let t: TestApp;
+  let secondSource: DataSource;
+  let secondAjax: Ajax;
+  let first: { url: string; close(): Promise<void> };
+  let second: { url: string; close(): Promise<void> };
+
+  before(async function () {
+    await requireServices(this, ["redis"]);
+    await redis.connect();
+    const session = { secret, redisUrl: REDIS_URL, redisPrefix: prefix };
+    t = await startTestApp({ ajax: { session } });
+    secondSource = new DataSource(dataSourceOptions(t.database.url));
+    await secondSource.initialize();
+    const other = createBlogApp(secondSource, { ajax: { session } });
+    secondAjax = other.ajax;
+    [first, second] = [await listen(t.app), await listen(other.app)];
+  });
+  after(async () => {
+    await first?.close();
+    await second?.close();
+    await secondAjax?.close();
+    if (secondSource?.isInitialized) await secondSource.destroy();
+    await t?.close();
+    if (redis.isOpen) {
+      for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
+      await redis.quit();
+    }
+  });
+
+  it("logs in on one instance, works on the other, keeps nothing in the database, logs out everywhere", async () => {
+    const browser = new CookieClient();
+    await browser.login(first.url, "alice");
+    const cookie = decodeURIComponent(browser.cookies.get("sessionid")!);
+    const sessionId = cookie.slice(2, cookie.lastIndexOf("."));
+    expect(await redis.exists(`${prefix}${sessionId}`)).to.equal(1);
+    expect(await t.dataSource.getRepository(AjaxSession).count()).to.equal(0);
+
+    const me = await browser.post(second.url, "/ajax/auth/user.json");
+    expect([me.status, me.body.data]).to.deep.equal([200, { id: 1, username: "alice", isStaff: true }]);
+    const created = await browser.post(second.url, "/ajax/blog/article.json", { title: "through Redis" });
+    expect(created.status).to.equal(200);
+    const updated = await browser.post(first.url, `/ajax/blog/article/${created.body.data.id}/update.json`, { title: "again", _version: 1 });
+    expect([updated.status, updated.body.data.version]).to.deep.equal([200, 2]);
+
+    expect((await browser.post(second.url, "/ajax/auth/logout.json")).status).to.equal(200);
+    expect(await redis.exists(`${prefix}${sessionId}`)).to.equal(0);
+    expect((await browser.post(first.url, "/ajax/auth/user.json")).status).to.equal(401);
+  });
+});

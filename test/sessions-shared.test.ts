@@ -1,0 +1,71 @@
+import { expect } from "chai";
+import { DataSource } from "typeorm";
+import { createBlogApp } from "../app";
+import { dataSourceOptions } from "../ormconfig";
+import type { Ajax } from "../src";
+import { AjaxSession } from "../src";
+import { startTestApp, type TestApp } from "./support/app";
+import { testDatabaseKind } from "./support/databases";
+import { CookieClient, listen } from "./support/http";
+
+/**
+ * Two app instances on one database, each with its own DataSource (as two servers would be):
+ * a login on one is a login on the other, because sessions live in the shared database.
+ */
+describe(`sessions shared through the database by two app instances (now: ${testDatabaseKind()})`, () => {
+  let t: TestApp;
+  let secondSource: DataSource;
+  let secondAjax: Ajax;
+  let first: { url: string; close(): Promise<void> };
+  let second: { url: string; close(): Promise<void> };
+  const secret = "one secret for every server";
+
+  before(async () => {
+    t = await startTestApp({ sessionSecret: secret });
+    secondSource = new DataSource(dataSourceOptions(t.database.url));
+    await secondSource.initialize();
+    const other = createBlogApp(secondSource, { sessionSecret: secret });
+    secondAjax = other.ajax;
+    [first, second] = [await listen(t.app), await listen(other.app)];
+  });
+  after(async () => {
+    await first?.close();
+    await second?.close();
+    await secondAjax?.close();
+    if (secondSource?.isInitialized) await secondSource.destroy();
+    await t?.close();
+  });
+
+  it("logs in on one instance, is logged in on the other, and logs out everywhere at once", async () => {
+    const browser = new CookieClient();
+    await browser.login(first.url, "bob");
+    expect(await t.dataSource.getRepository(AjaxSession).count()).to.equal(1);
+    const me = await browser.post(second.url, "/ajax/auth/user.json");
+    expect([me.status, me.body.data]).to.deep.equal([200, { id: 2, username: "bob", isStaff: false }]);
+    const created = await browser.post(second.url, "/ajax/blog/article.json", { title: "written on the second" });
+    expect(created.status).to.equal(200);
+    expect((await browser.post(first.url, `/ajax/blog/article/${created.body.data.id}/get.json`)).body.data.title).to.equal("written on the second");
+    expect((await browser.post(second.url, "/ajax/auth/logout.json")).status).to.equal(200);
+    expect((await browser.post(first.url, "/ajax/auth/user.json")).status).to.equal(401);
+  });
+
+  it("does not accept a session cookie signed with another secret", async () => {
+    const stranger = new DataSource(dataSourceOptions(t.database.url));
+    await stranger.initialize();
+    const other = createBlogApp(stranger, { sessionSecret: "some other secret" });
+    const third = await listen(other.app);
+    try {
+      const browser = new CookieClient();
+      await browser.login(first.url, "bob");
+      // The CSRF check fails first: its secret travels signed with the session secret too.
+      const me = await browser.post(third.url, "/ajax/auth/user.json");
+      expect([me.status, me.body.data.message]).to.deep.equal([403, "CSRF token missing or incorrect."]);
+      await browser.csrf(third.url);
+      expect((await browser.post(third.url, "/ajax/auth/user.json")).status).to.equal(401);
+    } finally {
+      await third.close();
+      await other.ajax.close();
+      await stranger.destroy();
+    }
+  });
+});
