@@ -54,6 +54,14 @@ export const Messages = {
   invalidPk: (pk: unknown) => `Invalid pk "${String(pk)}" - object does not exist.`,
 } as const;
 
+/**
+ * An empty set of field errors to fill in. It has no prototype, so that a field a client
+ * names `toString` or `hasOwnProperty` is a field like any other, not an inherited method.
+ */
+export function fieldErrors(): FieldErrors {
+  return Object.create(null) as FieldErrors;
+}
+
 /** Shorthand for a 400 with field errors. */
 export function fieldError(field: string, message: string): AJAXError {
   return new AJAXError(400, Messages.invalid, { errors: { [field]: [message] } });

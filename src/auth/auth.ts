@@ -137,6 +137,8 @@ export class SessionAuth {
     const { username, password } = ctx.params;
     const errors: Record<string, string[]> = {};
     if (typeof username !== "string" || username === "" || username.length > 150) errors.username = ["A username is required."];
+    // No username holds U+0000, and PostgreSQL refuses to compare text that does.
+    else if (username.includes("\u0000")) errors.username = ["Null characters are not allowed."];
     if (typeof password !== "string" || password === "" || password.length > 1024) errors.password = ["A password is required."];
     if (Object.keys(errors).length > 0) throw new AJAXError(400, Messages.invalid, { errors });
     const { req, res } = ctx;

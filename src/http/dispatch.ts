@@ -5,7 +5,7 @@ import type { SessionAuth } from "../auth/auth";
 import type { RequestContext } from "../context";
 import { gateOf } from "../db/gate";
 import { sendSuccess } from "../envelope";
-import { AJAXError, Messages, type FieldErrors } from "../errors";
+import { AJAXError, fieldErrors, Messages } from "../errors";
 import type { ModelEndpoint } from "../model/endpoint";
 import { encodeRecords } from "../model/hydrate";
 import { listPage } from "../model/list";
@@ -38,7 +38,7 @@ export interface CallHooks {
 export function validateParams(schema: ObjectSchema, params: Record<string, unknown>): Record<string, unknown> {
   const { value, error } = schema.validate(params, { abortEarly: false, convert: true, allowUnknown: false });
   if (!error) return value as Record<string, unknown>;
-  const errors: FieldErrors = {};
+  const errors = fieldErrors();
   for (const detail of error.details) {
     const key = detail.path.length > 0 ? detail.path.join(".") : "non_field_errors";
     (errors[key] ??= []).push(detail.message.replace(/^"[^"]*" /, "This field "));

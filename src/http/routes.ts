@@ -62,7 +62,7 @@ export function resolveRoute(registry: Registry, path: string): Route | undefine
   }
   const pkText = decodeSegment(segments[2]!);
   const pkRule = endpoint.rules.pk;
-  const pk = pkText === undefined ? undefined : parsePkSegment(pkText, pkRule.kind, pkRule.maxLength);
+  const pk = pkText === undefined ? undefined : parsePkSegment(pkText, pkRule.kind, pkRule.maxLength, pkRule.range);
   if (pk === undefined) return undefined;
   if (segments.length === 5) {
     const op = segments[4]!;

@@ -31,6 +31,33 @@ export function valueKindOf(column: ColumnMetadata): ValueKind {
   return "text";
 }
 
+/** The values an integer column can hold. */
+export interface IntegerRange {
+  min: number;
+  max: number;
+}
+
+const INT32: IntegerRange = { min: -2147483648, max: 2147483647 };
+const INTEGER_RANGES: Record<string, IntegerRange> = {
+  int: INT32, integer: INT32, int4: INT32, number: INT32,
+  smallint: { min: -32768, max: 32767 }, int2: { min: -32768, max: 32767 },
+  tinyint: { min: -128, max: 127 }, mediumint: { min: -8388608, max: 8388607 },
+  "int unsigned": { min: 0, max: 4294967295 }, "integer unsigned": { min: 0, max: 4294967295 },
+  "smallint unsigned": { min: 0, max: 65535 },
+};
+
+/**
+ * The range of an integer column by its declared type (`integer` is 32 bits on PostgreSQL and
+ * MariaDB), so that a value past it is a 400 (or a 404 as a pk) instead of a database error.
+ * Undefined for other columns; bigint is limited by JavaScript's safe integers anyway.
+ */
+export function integerRangeOf(column: ColumnMetadata): IntegerRange | undefined {
+  const type = column.type;
+  const name = String(typeof type === "function" ? (type as { name?: string }).name : type).toLowerCase();
+  const range = INTEGER_RANGES[name];
+  return range && column.unsigned && range.min < 0 ? { min: 0, max: range.max * 2 + 1 } : range;
+}
+
 /** The result of coercing one value. */
 export type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
 
@@ -122,6 +149,8 @@ export interface CoerceOptions {
   nullable: boolean;
   maxLength?: number;
   enumValues?: readonly unknown[];
+  /** For integers: the column's range. */
+  range?: IntegerRange;
   /** The value came from a form or multipart body, where everything is a string. */
   fromForm: boolean;
 }
@@ -149,6 +178,10 @@ export function coerceValue(value: unknown, options: CoerceOptions): Coerced {
     case "uuid": result = typeof value === "string" && UUID_TEXT.test(value) ? ok(value.toLowerCase()) : fail("Must be a valid UUID."); break;
     default: result = coerceText(value, options.maxLength);
   }
+  if (result.ok && options.range && typeof result.value === "number") {
+    if (result.value > options.range.max) return fail(`Ensure this value is less than or equal to ${options.range.max}.`);
+    if (result.value < options.range.min) return fail(`Ensure this value is greater than or equal to ${options.range.min}.`);
+  }
   if (result.ok && options.enumValues && !options.enumValues.map(String).includes(String(result.value))) {
     return fail(`"${String(result.value)}" is not a valid choice.`);
   }
@@ -159,17 +192,17 @@ export function coerceValue(value: unknown, options: CoerceOptions): Coerced {
  * Parses a primary key from a URL segment by the key's kind, or returns `undefined`
  * (which the caller answers with `404`): integers are digits only, within the safe range.
  */
-export function parsePkSegment(segment: string, kind: ValueKind, maxLength?: number): unknown {
+export function parsePkSegment(segment: string, kind: ValueKind, maxLength?: number, range?: IntegerRange): unknown {
   switch (kind) {
     case "integer": {
       if (!/^\d{1,16}$/.test(segment)) return undefined;
       const value = Number(segment);
-      return Number.isSafeInteger(value) ? value : undefined;
+      return Number.isSafeInteger(value) && (!range || value <= range.max) ? value : undefined;
     }
     case "uuid":
       return UUID_TEXT.test(segment) ? segment.toLowerCase() : undefined;
     case "text":
-      return segment.length > 0 && segment.length <= (maxLength ?? 255) ? segment : undefined;
+      return segment.length > 0 && segment.length <= (maxLength ?? 255) && !segment.includes("\u0000") ? segment : undefined;
     default:
       return undefined;
   }

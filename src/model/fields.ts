@@ -1,7 +1,7 @@
 import type { EntityMetadata } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import type { RelationMetadata } from "typeorm/metadata/RelationMetadata";
-import { valueKindOf, type ValueKind } from "./coerce";
+import { integerRangeOf, valueKindOf, type IntegerRange, type ValueKind } from "./coerce";
 
 /** Column names that are secret unless an endpoint says otherwise (CONTRACT.md §5). */
 export const SECRET_NAME = /password|hash|salt|secret|token/i;
@@ -28,6 +28,8 @@ export interface FieldRule {
   nullable: boolean;
   maxLength?: number;
   enumValues?: readonly unknown[];
+  /** For integer columns and relations to integer pks: what the column can hold. */
+  range?: IntegerRange;
 }
 
 /** What an endpoint class says about its fields. */
@@ -89,6 +91,7 @@ export class FieldRules {
         nullable: column.isNullable,
         maxLength: column.length ? Number(column.length) : undefined,
         enumValues: column.enum,
+        range: integerRangeOf(column),
       });
     }
     for (const relation of metadata.relations) {
@@ -103,6 +106,7 @@ export class FieldRules {
         name, column, relation, targetPk, kind: valueKindOf(targetPk), readable, writable, serverSet,
         required: writable && !relation.isNullable,
         nullable: relation.isNullable,
+        range: integerRangeOf(targetPk),
       });
     }
     this.pk = this.byName.get(pkColumn.propertyName)!;

@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
-import { AJAXError, Messages, type FieldErrors } from "../errors";
+import { AJAXError, fieldErrors, Messages } from "../errors";
 import type { RequestContext } from "../context";
 import { coerceValue } from "./coerce";
 import { containsSql, dialectOf, escapeLike, iContainsSql, startsWithSql } from "./dialect";
@@ -14,6 +14,14 @@ const LIST_PARAMS = new Set(["current_page", "items_per_page", "order", "filter"
 const TEXT_OPS = new Set<FilterOp>(["contains", "icontains", "startswith"]);
 const MAX_IN_VALUES = 100;
 const MAX_SEARCH_TERMS = 10;
+/**
+ * The longest text a `contains`, `icontains` or `startswith` filter or a search term may hold.
+ * SQLite refuses LIKE patterns over 50,000 bytes with an error: past this, a clear 400.
+ */
+export const MAX_PATTERN_LENGTH = 1000;
+const patternTooLong = `Ensure this value has at most ${MAX_PATTERN_LENGTH} characters.`;
+/** PostgreSQL refuses text with U+0000 in it (an error, not a miss): a 400 before it gets there. */
+const nullCharacter = "Null characters are not allowed.";
 
 /** A filter on a field that is not a column (the tags module adds `tags`). */
 export type CustomFilter = (qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unknown, endpoint: ModelEndpoint, index: number) => string | null;
@@ -52,9 +60,11 @@ function parseFilterValue(rule: FieldRule, op: string, raw: unknown, fromForm: b
   }
   if (TEXT_OPS.has(op as FilterOp)) {
     if (rule.kind !== "text") return { error: `"${op}" works on text fields only.` };
-    return typeof raw === "string" ? { value: raw } : { error: "Not a valid string." };
+    if (typeof raw !== "string") return { error: "Not a valid string." };
+    if (raw.includes("\u0000")) return { error: nullCharacter };
+    return raw.length > MAX_PATTERN_LENGTH ? { error: patternTooLong } : { value: raw };
   }
-  const options = { kind: rule.kind, nullable: false, fromForm, maxLength: undefined };
+  const options = { kind: rule.kind, nullable: false, fromForm, maxLength: undefined, range: rule.range };
   if (op === "in") {
     const items = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : [raw];
     if (items.length > MAX_IN_VALUES) return { error: `At most ${MAX_IN_VALUES} values.` };
@@ -72,7 +82,7 @@ function parseFilterValue(rule: FieldRule, op: string, raw: unknown, fromForm: b
 
 /** Checks a list request against the endpoint's allow-lists; anything not allowed is a `400`. */
 export function parseListQuery(endpoint: ModelEndpoint, params: Record<string, unknown>, fromForm: boolean): ListQuery {
-  const errors: FieldErrors = {};
+  const errors = fieldErrors();
   const addError = (field: string, message: string) => { (errors[field] ??= []).push(message); };
   for (const key of Object.keys(params)) if (!LIST_PARAMS.has(key)) addError(key, Messages.unknownField);
 
@@ -130,6 +140,8 @@ export function parseListQuery(endpoint: ModelEndpoint, params: Record<string, u
     else {
       searchTerms = params.search.split(/\s+/).filter(Boolean);
       if (searchTerms.length > MAX_SEARCH_TERMS) addError("search", `At most ${MAX_SEARCH_TERMS} search terms.`);
+      if (searchTerms.some((term) => term.length > MAX_PATTERN_LENGTH)) addError("search", patternTooLong);
+      if (params.search.includes("\u0000")) addError("search", nullCharacter);
     }
   }
   if (Object.keys(errors).length > 0) throw new AJAXError(400, Messages.invalid, { errors });

@@ -1,5 +1,5 @@
 import type { ObjectLiteral } from "typeorm";
-import { AJAXError, Messages, type FieldErrors } from "../errors";
+import { AJAXError, fieldErrors, Messages } from "../errors";
 import type { RequestContext } from "../context";
 import { coerceValue, sameValue } from "./coerce";
 import type { ModelEndpoint } from "./endpoint";
@@ -26,7 +26,7 @@ export interface CheckedWrite {
 export async function checkWrite(
   endpoint: ModelEndpoint, ctx: RequestContext, current?: ObjectLiteral,
 ): Promise<CheckedWrite> {
-  const errors: FieldErrors = {};
+  const errors = fieldErrors();
   const addError = (field: string, message: string) => { (errors[field] ??= []).push(message); };
   const values: ObjectLiteral = {};
   const extra: Record<string, unknown> = {};
@@ -40,7 +40,7 @@ export async function checkWrite(
     if (!rule || !rule.readable) { addError(key, Messages.unknownField); continue; }
     if (raw !== null && typeof raw === "object" && rule.kind !== "json") { addError(key, "Not a valid value."); continue; }
     const coerced = coerceValue(raw, {
-      kind: rule.kind, nullable: rule.nullable, maxLength: rule.maxLength, enumValues: rule.enumValues, fromForm: ctx.fromForm,
+      kind: rule.kind, nullable: rule.nullable, maxLength: rule.maxLength, enumValues: rule.enumValues, range: rule.range, fromForm: ctx.fromForm,
     });
     if (!rule.writable) {
       const unchanged = current && coerced.ok && sameValue(currentValue(rule, current), coerced.value);

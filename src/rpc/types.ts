@@ -97,7 +97,7 @@ export class WireTypes {
    */
   decode(value: unknown): unknown {
     if (this.byName.size === 0) return value;
-    const errors: FieldErrors = {};
+    const errors: FieldErrors = Object.create(null); // no prototype: a field may be named "toString"
     const walk = (item: unknown, path: string[]): unknown => {
       if (Array.isArray(item)) return item.map((element, index) => walk(element, [...path, String(index)]));
       if (!isPlainObject(item)) return item;

@@ -98,7 +98,8 @@ function tagFilter(qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unk
   if (!["eq", "all", "any", "none"].includes(op)) return `Filter operator "${op}" is not allowed.`;
   let names: string[];
   try {
-    names = op === "eq" ? (typeof value === "string" && value.trim() !== "" ? [value.trim()] : []) : readTagNames(value, "filter");
+    // eq names one tag, commas and all; it is checked as a list of that one name.
+    names = op === "eq" ? (typeof value === "string" && value.trim() !== "" ? readTagNames([value], "filter") : []) : readTagNames(value, "filter");
   } catch {
     return "Must be a list of tag names.";
   }
