@@ -133,6 +133,7 @@
     const current = renew ? null : readCookie(CSRF_COOKIE);
     if (current) return Promise.resolve(current);
     pendingToken = pendingToken || fetch(url("/csrf.json"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .catch((cause) => { throw new AJAXError("Network error: the server could not be reached.", { cause }); })
       .then((response) => readResponse(response))
       .then((envelope) => readCookie(CSRF_COOKIE) || envelope.data.token)
       .finally(() => { pendingToken = null; });

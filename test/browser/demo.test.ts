@@ -347,6 +347,25 @@ line</textarea>
     });
   });
 
+  it("a server that cannot be reached rejects with an AJAXError of status 0", async () => {
+    const error = await page.evaluate(async () => {
+      const w = window as any;
+      w.AJAX.configure({ prefix: "http://127.0.0.1:9/ajax" }); // the discard port: nothing listens
+      try {
+        await w.AJAX.call("lab", "echo", {});
+        return null;
+      } catch (e) {
+        const err = e as any;
+        return { name: err.name, status: err.status, code: err.code, message: err.message };
+      } finally {
+        w.AJAX.configure({ prefix: "/ajax" });
+      }
+    });
+    expect(error).to.deep.equal({ name: "AJAXError", status: 0, code: 0, message: "Network error: the server could not be reached." });
+    // Chromium logs the refused connection itself; that is this test's doing.
+    pageErrors = pageErrors.filter((text) => !text.includes("127.0.0.1:9"));
+  });
+
   it("custom types travel both ways; the built-in date type; an unknown __type__ rejects", async () => {
     const result = await page.evaluate(async () => {
       const w = window as any;
