@@ -60,6 +60,14 @@ describe("model ops: create, get, update, delete (CONTRACT.md §5, §6)", () => 
       expect(await t.dataSource.getRepository(Article).count()).to.equal(before);
     });
 
+    it("refuses a blank required text field, but not a blank optional one", async () => {
+      const blank = await bob.post("/ajax/blog/article.json", { title: "   ", body: "" });
+      expect(blank.status).to.equal(400);
+      expect(blank.body.errors).to.deep.equal({ title: ["This field may not be blank."] });
+      const comment = await bob.post("/ajax/blog/comment.json", { article: 1, body: "" });
+      expect(comment.body.errors.body).to.deep.equal(["This field may not be blank."]);
+    });
+
     it("checks lengths, and treats a hidden field as unknown", async () => {
       const response = await alice.post("/ajax/blog/category.json", { title: "x".repeat(101) });
       expect(response.body.errors).to.deep.equal({ title: ["Ensure this field has no more than 100 characters."] });

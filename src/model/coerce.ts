@@ -134,8 +134,9 @@ function coerceJson(value: unknown, fromForm: boolean): Coerced {
   }
 }
 
-function coerceText(value: unknown, maxLength: number | undefined): Coerced {
+function coerceText(value: unknown, maxLength: number | undefined, allowBlank: boolean): Coerced {
   if (typeof value !== "string") return fail("Not a valid string.");
+  if (!allowBlank && value.trim() === "") return fail("This field may not be blank.");
   if (value.includes("\u0000")) return fail("Null characters are not allowed.");
   if (maxLength !== undefined && [...value].length > maxLength) {
     return fail(`Ensure this field has no more than ${maxLength} characters.`);
@@ -151,6 +152,8 @@ export interface CoerceOptions {
   enumValues?: readonly unknown[];
   /** For integers: the column's range. */
   range?: IntegerRange;
+  /** For text: whether an empty or all-space string is a value (DRF's `allow_blank`); default true. */
+  allowBlank?: boolean;
   /** The value came from a form or multipart body, where everything is a string. */
   fromForm: boolean;
 }
@@ -176,7 +179,7 @@ export function coerceValue(value: unknown, options: CoerceOptions): Coerced {
     case "datetime": result = coerceDatetime(value); break;
     case "json": result = coerceJson(value, options.fromForm); break;
     case "uuid": result = typeof value === "string" && UUID_TEXT.test(value) ? ok(value.toLowerCase()) : fail("Must be a valid UUID."); break;
-    default: result = coerceText(value, options.maxLength);
+    default: result = coerceText(value, options.maxLength, options.allowBlank !== false);
   }
   if (result.ok && options.range && typeof result.value === "number") {
     if (result.value > options.range.max) return fail(`Ensure this value is less than or equal to ${options.range.max}.`);

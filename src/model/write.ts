@@ -41,6 +41,8 @@ export async function checkWrite(
     if (raw !== null && typeof raw === "object" && rule.kind !== "json") { addError(key, "Not a valid value."); continue; }
     const coerced = coerceValue(raw, {
       kind: rule.kind, nullable: rule.nullable, maxLength: rule.maxLength, enumValues: rule.enumValues, range: rule.range, fromForm: ctx.fromForm,
+      // A required text field (no default, not nullable) needs real text, as a DRF CharField does.
+      allowBlank: !(rule.required && rule.kind === "text"),
     });
     if (!rule.writable) {
       const unchanged = current && coerced.ok && sameValue(currentValue(rule, current), coerced.value);
