@@ -120,7 +120,7 @@ export class SessionAuth {
     return gateOf(this.dataSource).read(async (manager) => {
       const qb = this.userEndpoint.reader.query(manager, "account");
       qb.where(`${qb.escape("account")}.${qb.escape(column)} = :value`, { value }).limit(1);
-      return this.userEndpoint.reader.decode(await qb.getRawMany())[0];
+      return (await this.userEndpoint.reader.load(qb, manager))[0];
     });
   }
 

@@ -32,7 +32,7 @@ export async function loadVisibleByPks(
     const qb = endpoint.reader.query(manager, alias);
     qb.where(`${qb.escape(alias)}.${qb.escape(pkColumn.databaseName)} IN (:...hydratePks)`, { hydratePks: chunk });
     endpoint.scope(qb as never, ctx.user, ctx);
-    const records = endpoint.reader.decode(await qb.getRawMany());
+    const records = await endpoint.reader.load(qb, manager);
     for (const record of records) {
       if (await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(endpoint.reader.pkOf(record)), record);
     }

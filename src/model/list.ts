@@ -213,5 +213,5 @@ export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Pr
   if (query.page < 1 || offset >= total) return { records: [], total, query };
   applyOrder(qb, endpoint, query);
   qb.offset(offset).limit(query.perPage);
-  return { records: endpoint.reader.decode(await qb.getRawMany()), total, query };
+  return { records: await endpoint.reader.load(qb, ctx.manager), total, query };
 }

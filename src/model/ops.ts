@@ -26,8 +26,7 @@ export async function loadRecord(
   const qb = endpoint.reader.query(ctx.manager, "item");
   qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
   if (scoped) endpoint.scope(qb as never, ctx.user, ctx);
-  const rows = await qb.limit(1).getRawMany();
-  return rows.length > 0 ? endpoint.reader.decode(rows)[0] : undefined;
+  return (await endpoint.reader.load(qb.limit(1), ctx.manager))[0];
 }
 
 /** Loads a record the user may see (row scope and `canGet`), or answers `404`. */

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import { queryTemplates } from "../db/compiled";
 import type { FieldRules } from "./fields";
 
 /**
@@ -28,6 +29,11 @@ export class RowReader {
       qb.addSelect(`${escapedAlias}.${qb.escape(column.databaseName)}`, this.aliases[index]);
     });
     return qb;
+  }
+
+  /** Runs a query built from {@link query} (parameters bound, statement prepared once per shape) and decodes its rows. */
+  async load(qb: SelectQueryBuilder<ObjectLiteral>, manager: EntityManager): Promise<RecordOf<ObjectLiteral>[]> {
+    return this.decode(await queryTemplates(this.dataSource).rawRows(qb, manager));
   }
 
   /** Turns raw rows into records, with the driver's own type conversions. */

@@ -54,7 +54,7 @@ async function similarRecords(endpoint: ModelEndpoint, pk: number, limit: number
   qb.orderBy(`${escape("matches")}.${escape("shared")}`, "DESC")
     .addOrderBy(`${escape("item")}.${escape(endpoint.rules.pk.column.databaseName)}`, "ASC")
     .limit(limit);
-  const records = endpoint.reader.decode(await qb.getRawMany());
+  const records = await endpoint.reader.load(qb, manager);
   const visible: ObjectLiteral[] = [];
   for (const record of records) if (await endpoint.canGet(ctx.user, record, ctx)) visible.push(record);
   return visible;

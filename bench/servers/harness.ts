@@ -1,0 +1,58 @@
+import type { Server } from "node:http";
+import type { Logger } from "typeorm";
+
+/** What a server process is told on its command line. */
+export interface ServerArgs {
+  db: string;
+}
+
+export function serverArgs(): ServerArgs {
+  const index = process.argv.indexOf("--db");
+  const db = index > 0 ? process.argv[index + 1] : undefined;
+  if (!db) throw new Error("usage: node <server>.js --db <sqlite file>");
+  return { db };
+}
+
+/** Counts SQL statements by kind, for the table's "queries per request" column. */
+export class StatementCounter implements Logger {
+  total = 0;
+  session = 0;
+  user = 0;
+  logQuery(query: string): void {
+    this.total++;
+    if (/ajax_session/.test(query)) this.session++;
+    else if (/FROM "user" "(account|User)"/.test(query)) this.user++;
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+  reset(): void {
+    this.total = this.session = this.user = 0;
+  }
+  snapshot(): { total: number; session: number; user: number } {
+    return { total: this.total, session: this.session, user: this.user };
+  }
+}
+
+/**
+ * Reports the port to the bench over IPC once listening, answers statement counts over the
+ * same channel (a side channel, so it is never part of the timed traffic) and exits on "stop".
+ */
+export function serve(server: Server, counter?: { snapshot(): object; reset(): void }, onStop?: () => Promise<void>): void {
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    process.send?.({ type: "ready", port });
+  });
+  process.on("message", (message: { type: string; id?: number }) => {
+    if (message.type === "queries") process.send?.({ type: "queries", id: message.id, counts: counter?.snapshot() ?? null });
+    else if (message.type === "resetQueries") { counter?.reset(); process.send?.({ type: "resetQueries", id: message.id }); }
+    else if (message.type === "stop") {
+      server.close();
+      void (onStop?.() ?? Promise.resolve()).finally(() => process.exit(0));
+    }
+  });
+  process.on("disconnect", () => process.exit(0));
+}
