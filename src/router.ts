@@ -13,6 +13,8 @@ import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
 import { wireTypes, type WireTypes } from "./rpc/types";
 import { clientScriptRoutes } from "./client/serve";
+import { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from "./openapi/document";
+import { openApiRoutes } from "./openapi/serve";
 
 /** Session cookie and store settings. */
 export interface SessionOptions extends SessionStoreOptions {
@@ -48,6 +50,8 @@ export interface AjaxOptions {
   types?: WireTypes;
   /** Told about every `500` (default: `console.error`). */
   onError?(error: unknown, req: Request): void;
+  /** The `info` of `GET /openapi.json`; `false` turns off it and the docs page. */
+  openapi?: OpenApiOptions | false;
 }
 
 /** A built framework instance. */
@@ -59,6 +63,8 @@ export interface Ajax {
   registry: Registry;
   /** Closes what the instance opened (the Redis client). */
   close(): Promise<void>;
+  /** The OpenAPI 3.1 document of what is registered (paths relative to the mount), built once at start-up. */
+  openapi?: OpenApiDocument;
 }
 
 /** Lets the tags module plug its ops in without the router knowing it. */
@@ -106,6 +112,12 @@ export function createAjax(options: AjaxOptions): Ajax {
 
   router.use(clientScriptRoutes(registry));
 
+  const openapi = options.openapi === false ? undefined : buildOpenApiDocument({
+    ...options.openapi, registry, userEndpoint: registry.endpointFor(dataSource.getMetadata(options.auth.userEntity)),
+    sessionCookie: options.session.cookieName,
+  });
+  if (openapi) router.use(openApiRoutes(openapi));
+
   // Every other path: resolve it first, so that unknown routes cost no session lookup.
   router.use((req: Request, res: Response, next: NextFunction) => {
     const route = resolveRoute(registry, req.path);
@@ -133,7 +145,7 @@ export function createAjax(options: AjaxOptions): Ajax {
     sendError(req, res, failure);
   });
 
-  return { router, session: sessionChain, registry, close };
+  return { router, session: sessionChain, registry, close, openapi };
 }
 
 /** Runs middleware in order, stopping at the first that does not call `next()` plainly. */

@@ -1,0 +1,176 @@
+import type { ModelEndpoint } from "../model/endpoint";
+import type { FieldRule } from "../model/fields";
+import { FILTER_OPS } from "../model/list";
+import { columnSchema, filterValueSchema, orNull, pascalCase, pkSchema, schemaRef, writeSchema, type JsonSchema } from "./schemas";
+
+/** The filter ops of `filter[tags__<op>]` (CONTRACT.md §7), where `tags` is a filter field. */
+const TAG_FILTER_OPS = ["eq", "all", "any", "none"] as const;
+const TEXT_ONLY_OPS = new Set(["contains", "icontains", "startswith"]);
+
+/**
+ * Names the component schemas of model endpoints and writes them once each: the record
+ * schema of every registered endpoint, and of every endpoint that hydration reaches (a related
+ * entity without an endpoint of its own is shown by default rules).
+ */
+export class ModelSchemas {
+  private readonly names = new Map<ModelEndpoint, string>();
+  private readonly taken = new Set<string>();
+
+  constructor(private readonly schemas: Record<string, JsonSchema>) {
+    for (const name of Object.keys(schemas)) this.taken.add(name);
+  }
+
+  /** Reserves the component name of a registered endpoint, `<App><Model>`. */
+  register(endpoint: ModelEndpoint, app: string, model: string): string {
+    const existing = this.names.get(endpoint);
+    if (existing) return existing;
+    return this.claim(endpoint, pascalCase(app) + pascalCase(model));
+  }
+
+  private claim(endpoint: ModelEndpoint, wanted: string): string {
+    let name = wanted;
+    for (let n = 2; this.taken.has(name); n++) name = `${wanted}${n}`;
+    this.taken.add(name);
+    this.names.set(endpoint, name);
+    return name;
+  }
+
+  /** The record schema of an endpoint: what get, list and create answer with. */
+  record(endpoint: ModelEndpoint): JsonSchema {
+    let name = this.names.get(endpoint);
+    if (!name) name = this.claim(endpoint, pascalCase(endpoint.metadata.name));
+    if (!this.schemas[name]) {
+      this.schemas[name] = {}; // reserved first: relations may lead back here
+      this.schemas[name] = this.recordSchema(endpoint);
+    }
+    return schemaRef(name);
+  }
+
+  /** Exactly the readable fields; a hydrated relation is the related record or its pk. */
+  private recordSchema(endpoint: ModelEndpoint): JsonSchema {
+    const rules = endpoint.rules;
+    const hydrated = new Set(endpoint.hydrate ?? rules.readable.filter((rule) => rule.relation).map((rule) => rule.name));
+    const properties: Record<string, JsonSchema> = {};
+    for (const rule of rules.readable) {
+      properties[rule.name] = rule.relation ? this.relationSchema(endpoint, rule, hydrated.has(rule.name)) : columnSchema(rule);
+    }
+    const required = Object.keys(properties);
+    if (endpoint.tags) {
+      properties.tags = { type: "array", items: schemaRef("Tag"), description: "The record's tags, sorted by name (not on records nested by hydration)." };
+    }
+    return {
+      type: "object",
+      description: `A record of ${rules.metadata.name}: its readable fields.`,
+      required,
+      properties,
+      additionalProperties: false,
+    };
+  }
+
+  private relationSchema(endpoint: ModelEndpoint, rule: FieldRule, hydrated: boolean): JsonSchema {
+    const pk = pkSchema(rule);
+    let schema: JsonSchema = pk;
+    if (hydrated && endpoint.depth > 0) {
+      const target = endpoint.runtime.endpointFor(rule.relation!.inverseEntityMetadata);
+      schema = {
+        oneOf: [this.record(target), pk],
+        description: "The related record, or its pk where it is not expanded (depth, a cycle, or a record the caller may not see).",
+      };
+    }
+    return rule.nullable ? orNull(schema) : schema;
+  }
+
+  /** The body of create: writable fields, the required ones marked. */
+  createBody(endpoint: ModelEndpoint): JsonSchema {
+    const properties: Record<string, JsonSchema> = {};
+    const required: string[] = [];
+    for (const rule of endpoint.rules.all) {
+      if (!rule.writable) continue;
+      properties[rule.name] = writeSchema(rule);
+      if (rule.required) required.push(rule.name);
+    }
+    if (endpoint.tags) properties.tags = schemaRef("TagNames");
+    return { type: "object", required, properties, additionalProperties: false };
+  }
+
+  /** The body of update: any writable fields, and the version read where the entity has one. */
+  updateBody(endpoint: ModelEndpoint): JsonSchema {
+    const { properties } = this.createBody(endpoint) as { properties: Record<string, JsonSchema> };
+    const required: string[] = [];
+    const version = endpoint.rules.version;
+    if (version) {
+      properties._version = { type: "integer", description: "The version read (or send the `If-Match` header)." };
+      if (endpoint.requireVersion) required.push("_version");
+    }
+    return { type: "object", required, properties, additionalProperties: false, description: "Partial: only the fields to change." };
+  }
+
+  /** The body of delete: the version read where the entity has one. */
+  deleteBody(endpoint: ModelEndpoint): JsonSchema | undefined {
+    if (!endpoint.rules.version) return undefined;
+    return {
+      type: "object",
+      properties: { _version: { type: "integer", description: "The version read; a stale one is a 409." } },
+      additionalProperties: false,
+    };
+  }
+
+  /** The body of list: paging, the allowed orderings, filters and search (anything else is a 400). */
+  listBody(endpoint: ModelEndpoint): JsonSchema {
+    const properties: Record<string, JsonSchema> = {
+      current_page: { type: "integer", default: 1, description: "Below 1 or past the end gives an empty page." },
+      items_per_page: {
+        type: "integer", default: endpoint.defaultPerPage, description: `Clamped to 1..${endpoint.maxPerPage}.`,
+      },
+    };
+    if (endpoint.orderFields.length > 0) {
+      const names = endpoint.orderFields.map((name) => name.replace(/[^A-Za-z0-9_]/g, "")).join("|");
+      properties.order = {
+        type: "string",
+        pattern: `^\\s*-?(${names})\\s*(,\\s*-?(${names})\\s*){0,9}$`,
+        description: `Comma-separated fields, \`-\` for descending: ${endpoint.orderFields.join(", ")}.` +
+          (endpoint.defaultOrder ? ` Default \`${endpoint.defaultOrder}\`.` : ""),
+      };
+    }
+    const filters = this.filterProperties(endpoint);
+    if (Object.keys(filters).length > 0) {
+      properties.filter = {
+        type: "object",
+        description: "`<field>` (equals) or `<field>__<op>`; in a form body `filter[<field>__<op>]=...`.",
+        properties: filters,
+        additionalProperties: false,
+      };
+    }
+    if (endpoint.searchFields.length > 0) {
+      properties.search = { type: "string", description: `Words, each looked for in ${endpoint.searchFields.join(", ")} (at most 10).` };
+    }
+    return { type: "object", properties, additionalProperties: false };
+  }
+
+  private filterProperties(endpoint: ModelEndpoint): Record<string, JsonSchema> {
+    const config = endpoint.filterFields;
+    const entries: Array<[string, readonly string[]]> = Array.isArray(config)
+      ? config.map((field) => [field, FILTER_OPS])
+      : Object.entries(config as Record<string, readonly string[]>);
+    const properties: Record<string, JsonSchema> = {};
+    for (const [field, ops] of entries) {
+      if (field === "tags" && endpoint.tags) {
+        for (const op of TAG_FILTER_OPS) {
+          properties[op === "eq" ? "tags" : `tags__${op}`] = op === "eq"
+            ? { type: "string", description: "Records with this tag." }
+            : { ...schemaRef("TagNames"), description: `Records with ${op === "none" ? "none" : op} of these tags.` };
+        }
+        continue;
+      }
+      const rule = endpoint.rules.readableField(field);
+      if (!rule) continue;
+      for (const op of ops) {
+        if (TEXT_ONLY_OPS.has(op) && rule.kind !== "text") continue;
+        const schema = filterValueSchema(rule, op);
+        if (op === "eq") properties[field] = schema;
+        properties[`${field}__${op}`] = schema;
+      }
+    }
+    return properties;
+  }
+}

@@ -1,0 +1,182 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { expect } from "chai";
+import express from "express";
+import request from "supertest";
+import { createAjax, defineApp, type OpenApiDocument } from "../src";
+import { User } from "../entities";
+import blog from "../endpoints/blog";
+import { startTestApp, type TestApp } from "./support/app";
+
+/** Every `$ref` of a JSON value. */
+function refsOf(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((item) => refsOf(item, found));
+  else if (value && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === "$ref" && typeof item === "string") found.push(item);
+      else refsOf(item, found);
+    }
+  }
+  return found;
+}
+
+function resolvePointer(document: unknown, ref: string): unknown {
+  return ref.slice(2).split("/").reduce<unknown>((node, part) =>
+    (node as Record<string, unknown> | undefined)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")], document);
+}
+
+describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
+  let t: TestApp;
+  let document: OpenApiDocument;
+
+  before(async () => {
+    t = await startTestApp();
+    document = (await request(t.app).get("/ajax/openapi.json").expect(200)).body;
+  });
+  after(() => t.close());
+
+  it("is a valid OpenAPI 3.1 document, by an OpenAPI schema validator", async () => {
+    const validator = new Validator();
+    const result = await validator.validate(document as never);
+    expect(result.errors, JSON.stringify(result.errors, null, 2)).to.equal(undefined);
+    expect(result.valid).to.equal(true);
+    expect(validator.version).to.equal("3.1");
+  });
+
+  it("has every $ref resolving inside the document", () => {
+    const refs = [...new Set(refsOf(document))];
+    expect(refs.length).to.be.greaterThan(20);
+    for (const ref of refs) expect(resolvePointer(document, ref), ref).to.be.an("object");
+  });
+
+  it("names no hidden column anywhere, and no secret-looking field", () => {
+    const text = JSON.stringify(document);
+    for (const hidden of ["passwordHash", "email", "isActive"]) expect(text).not.to.include(hidden);
+    const fieldNames = Object.values(document.components.schemas as Record<string, { properties?: object }>)
+      .flatMap((schema) => Object.keys(schema.properties ?? {}));
+    expect(fieldNames.filter((name) => /password|hash|salt|secret/i.test(name))).to.deep.equal(["password"]); // the login body's
+  });
+
+  it("documents every registered route, and nothing that is not registered", () => {
+    const posts = Object.entries(document.paths).filter(([, item]) => (item as { post?: unknown }).post).map(([path]) => path);
+    const expected = ["/auth/login.json", "/auth/logout.json", "/auth/user.json"];
+    for (const [name, endpoint] of blog.models) {
+      if (endpoint.ops.includes("create")) expected.push(`/blog/${name}.json`);
+      if (endpoint.ops.includes("list")) expected.push(`/blog/${name}/list.json`);
+      for (const op of ["get", "update", "delete"] as const) if (endpoint.ops.includes(op)) expected.push(`/blog/${name}/{pk}/${op}.json`);
+      if (endpoint.tags) for (const command of ["add", "remove", "set", "clear", "similar"]) expected.push(`/blog/${name}/{pk}/tags/${command}.json`);
+      for (const op of Object.keys(endpoint.modelOps)) expected.push(`/blog/${name}/${op}.json`);
+      for (const op of Object.keys(endpoint.recordOps)) expected.push(`/blog/${name}/{pk}/${op}.json`);
+    }
+    for (const name of blog.endpoints.keys()) expected.push(`/blog/${name}.json`);
+    expect([...posts].sort()).to.deep.equal([...expected].sort());
+    const gets = Object.entries(document.paths).filter(([, item]) => (item as { get?: unknown }).get).map(([path]) => path);
+    expect(gets.sort()).to.deep.equal(["/client.js", "/csrf.json", "/docs", "/interface.js", "/openapi.json"]);
+  });
+
+  it("shows records by their readable fields, hydrated relations as the related record or its pk", () => {
+    const schemas = document.components.schemas as Record<string, any>;
+    expect(Object.keys(schemas.BlogUser.properties)).to.deep.equal(["id", "username", "isStaff"]);
+    expect(schemas.BlogUser.additionalProperties).to.equal(false);
+    expect(schemas.BlogArticle.properties.author.oneOf).to.deep.equal([{ $ref: "#/components/schemas/BlogUser" }, { type: "integer" }]);
+    expect(schemas.BlogArticle.properties.category.oneOf).to.deep.include({ type: "null" });
+    expect(schemas.BlogArticle.properties.tags.items).to.deep.equal({ $ref: "#/components/schemas/Tag" });
+    expect(schemas.BlogArticleCreate.required).to.deep.equal(["title"]);
+    expect(schemas.BlogArticleCreate.properties).not.to.have.any.keys("id", "author", "createdAt", "version");
+    expect(schemas.BlogArticleUpdate.required).to.deep.equal(["_version"]);
+  });
+
+  it("lists exactly the allowed filters, orderings and search of each list", () => {
+    const query = (document.components.schemas as Record<string, any>).BlogArticleListQuery;
+    const filters = Object.keys(query.properties.filter.properties);
+    expect(filters).to.include.members(["published", "author__in", "title__icontains", "createdAt__gte", "tags", "tags__all", "tags__none"]);
+    expect(filters).not.to.include.members(["body", "author__icontains", "version__eq"]);
+    expect(query.properties.filter.additionalProperties).to.equal(false);
+    expect(new RegExp(query.properties.order.pattern).test("-createdAt,title")).to.equal(true);
+    expect(new RegExp(query.properties.order.pattern).test("body")).to.equal(false);
+    expect(query.properties.search.type).to.equal("string");
+    const users = (document.components.schemas as Record<string, any>).BlogUserListQuery;
+    expect(Object.keys(users.properties.filter.properties)).to.include("username__startswith");
+    expect(users.properties).not.to.have.key("search");
+  });
+
+  it("gives each op the statuses it can answer, and the CSRF header and session cookie as security", () => {
+    const post = (path: string) => (document.paths[path] as any).post;
+    expect(Object.keys(post("/blog/article/{pk}/update.json").responses)).to.include.members(["200", "400", "401", "403", "404", "409", "413", "415", "500"]);
+    expect(Object.keys(post("/blog/article/list.json").responses)).not.to.include("404");
+    expect(Object.keys(post("/auth/login.json").responses)).to.include.members(["401", "429"]);
+    expect(post("/auth/login.json").security).to.deep.equal([{ csrfToken: [] }]);
+    expect(post("/blog/article/{pk}/get.json").security).to.deep.equal([{ csrfToken: [], sessionCookie: [] }]);
+    expect(post("/blog/say_hi.json").security).to.deep.equal([{ csrfToken: [] }]);
+    expect(document.components.securitySchemes).to.deep.equal({
+      csrfToken: { type: "apiKey", in: "header", name: "X-CSRFToken", description: (document.components.securitySchemes as any).csrfToken.description },
+      sessionCookie: { type: "apiKey", in: "cookie", name: "sessionid", description: (document.components.securitySchemes as any).sessionCookie.description },
+    });
+    const responses = document.components.responses as Record<string, any>;
+    expect(responses.Unauthorized.headers).to.have.key("WWW-Authenticate");
+    expect(responses.TooManyRequests.headers).to.have.key("Retry-After");
+  });
+
+  it("converts an ad-hoc endpoint's joi params to JSON Schema", () => {
+    const countdown = (document.paths["/blog/countdown.json"] as any).post;
+    expect(countdown.requestBody.content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/BlogCountdownParams" });
+    expect((document.components.schemas as any).BlogCountdownParams).to.deep.include({ type: "object", additionalProperties: false });
+    expect((document.components.schemas as any).BlogCountdownParams.properties.from).to.include({ type: "integer", minimum: 1, maximum: 10 });
+    expect(countdown.responses["200"].content).to.have.keys("application/json", "text/event-stream");
+  });
+
+  it("is built once, at start-up, and served with the mount as its server", async () => {
+    expect(t.ajax.openapi).to.be.an("object");
+    expect(document.servers).to.deep.equal([{ url: "/ajax" }]);
+    const again = await request(t.app).get("/ajax/openapi.json").expect("Content-Type", "application/json; charset=utf-8");
+    expect(again.body).to.deep.equal(document);
+    const { servers: _servers, ...built } = document;
+    expect(JSON.parse(JSON.stringify({ ...t.ajax.openapi, servers: undefined }))).to.deep.equal(built);
+  });
+
+  it("takes the prefix from where the router is mounted", async () => {
+    const app = express().use("/api/v2", t.ajax.router);
+    const response = await request(app).get("/api/v2/openapi.json").expect(200);
+    expect(response.body.servers).to.deep.equal([{ url: "/api/v2" }]);
+    const page = await request(app).get("/api/v2/docs").expect(200);
+    expect(page.text).to.include('data-spec-url="/api/v2/openapi.json"').and.include('src="/api/v2/docs/assets/swagger-ui-bundle.js"');
+  });
+
+  it("takes its title and version from the options", async () => {
+    const shop = createAjax({
+      dataSource: t.dataSource, apps: [defineApp("shop").endpoint("ping", () => "pong")], auth: { userEntity: User },
+      session: { secret: "shop" }, openapi: { title: "Shop", version: "2.0.0" },
+    });
+    const response = await request(express().use("/ajax", shop.router)).get("/ajax/openapi.json").expect(200);
+    expect(response.body.info).to.include({ title: "Shop", version: "2.0.0" });
+    expect(Object.keys(response.body.paths)).to.include("/shop/ping.json");
+    await shop.close();
+  });
+
+  it("can be turned off", async () => {
+    const off = createAjax({
+      dataSource: t.dataSource, apps: [defineApp("shop").endpoint("ping", () => "pong")], auth: { userEntity: User }, session: { secret: "off" }, openapi: false,
+    });
+    const app = express().use("/ajax", off.router);
+    expect(off.openapi).to.equal(undefined);
+    const response = await request(app).get("/ajax/openapi.json").expect(404);
+    expect(response.body).to.deep.equal({ success: false, data: { code: 404, message: "Not found." } });
+    await off.close();
+  });
+
+  it("serves the docs page and Swagger UI's files from the package, GET only", async () => {
+    const page = await request(t.app).get("/ajax/docs").expect(200).expect("Content-Type", "text/html; charset=utf-8");
+    expect(page.headers["content-security-policy"]).to.include("script-src 'self'");
+    expect(page.text).not.to.match(/https?:\/\//);
+    await request(t.app).get("/ajax/docs/assets/swagger-ui-bundle.js").expect(200).expect("Content-Type", /javascript/);
+    await request(t.app).get("/ajax/docs/assets/swagger-ui.css").expect(200).expect("Content-Type", /text\/css/);
+    const script = await request(t.app).get("/ajax/docs/assets/ajax-docs.js").expect(200);
+    expect(script.text).to.include("X-CSRFToken").and.include("withCredentials: true");
+    const missing = await request(t.app).get("/ajax/docs/assets/index.html").expect(404);
+    expect(missing.body.data.code).to.equal(404);
+    for (const path of ["/ajax/openapi.json", "/ajax/docs"]) {
+      const refused = await request(t.app).post(path).expect(405);
+      expect(refused.headers.allow).to.equal("GET, HEAD");
+      expect(refused.body).to.deep.equal({ success: false, data: { code: 405, message: "Method not allowed." } });
+    }
+  });
+});
