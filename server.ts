@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 import { createDataSource } from "./ormconfig";
 import { createBlogApp, seedDemoUsers } from "./app";
-import { runMigrationsExclusively } from "./src";
+import { createAjaxServer, runMigrationsExclusively } from "./src";
 
 /** Why a connection failed, in one line: Node's happy-eyeballs AggregateError has an empty message. */
 function describeFailure(error: unknown): string {
@@ -35,7 +35,11 @@ export function serve(dataSource: DataSource): void {
     redisUrl: process.env.SESSION_STORE === "redis" || process.env.REDIS_URL ? process.env.REDIS_URL ?? "redis://127.0.0.1:6379" : undefined,
   });
   const port = Number(process.env.PORT ?? 3000);
-  const server = app.listen(port, () => {
+  // A client gets REQUEST_TIMEOUT_MS (default 30 s) for a whole request and HEADERS_TIMEOUT_MS (10 s) for its headers.
+  const server = createAjaxServer(app, {
+    requestMs: Number(process.env.REQUEST_TIMEOUT_MS) || undefined,
+    headersMs: Number(process.env.HEADERS_TIMEOUT_MS) || undefined,
+  }).listen(port, () => {
     console.log(`ajax-endpoints demo on http://localhost:${port}/ (database: ${dataSource.options.type})`);
   });
   const stop = () => server.close(() => { void dataSource.destroy().finally(() => process.exit(0)); });

@@ -22,6 +22,7 @@ export {
   WireTypes, wireTypes, registerType, registerDateType, encodeDate, decodeDate, TYPE_KEY, type TypeEncoder, type TypeDecoder,
 } from "./rpc/types";
 export { ajax, type AjaxViewOptions, type AjaxViewHandler } from "./http/ajax-view";
+export { createAjaxServer, DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from "./http/server";
 export { jsonForScript, escapeHtml } from "./client/escape";
 export { describeRegistry, type InterfaceDescription, type EndpointDescription, type ModelDescription } from "./client/interface";
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions, type OpenApiSource } from "./openapi/document";

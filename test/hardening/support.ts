@@ -2,7 +2,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type Server } 
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { DataSource, ObjectLiteral } from "typeorm";
-import type { Ajax, ModelEndpoint } from "../../src";
+import { createAjaxServer, type Ajax, type ModelEndpoint } from "../../src";
 
 /** One HTTP exchange, as the hardening suites look at it. */
 export interface Reply {
@@ -23,9 +23,8 @@ export interface RawRequest {
 
 /** Listens on a loopback port; `close()` ends the open keep-alive connections too. */
 export async function listen(app: Express): Promise<{ server: Server; base: string; port: number; close(): Promise<void> }> {
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
-  });
+  const server = createAjaxServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {
     server, port, base: `http://127.0.0.1:${port}`,
@@ -132,8 +131,16 @@ export function envelopeProblem(reply: Reply, req: RawRequest): string | null {
   if (reply.status >= 500) return `status ${reply.status}`;
   if (req.method === "HEAD") return reply.status === 200 || (reply.status >= 400 && reply.status < 500) ? null : `HEAD status ${reply.status}`;
   if (reply.status === 200 && /text\/event-stream/i.test(accept) && type.startsWith("text/event-stream")) return null;
-  if (reply.status === 200 && /\.js$/.test(req.path.split("?")[0]!) && type.startsWith("application/javascript")) return null;
-  if (reply.status >= 400 && accept.toLowerCase().includes("application/problem+json")) {
+  // The GET routes beside the endpoints answer documents, not envelopes (CONTRACT.md §1).
+  const route = req.path.split("?")[0]!.replace(/^\/ajax/i, "");
+  if (reply.status === 200 && (req.method === "GET" || req.method === "HEAD")) {
+    if (/^\/(client|interface)\.js$/.test(route) && type.startsWith("application/javascript")) return null;
+    if (route === "/openapi.json" && type.startsWith("application/json")) return reply.json ? null : "openapi.json is not JSON";
+    if (/^\/docs\/?/.test(route) && type.startsWith("text/html")) return null;
+  }
+  // A request Node's HTTP parser refused is answered before its headers are known: always the envelope.
+  const refusedByParser = reply.headers.connection === "close" && [400, 408, 431].includes(reply.status) && type.startsWith("application/json");
+  if (reply.status >= 400 && accept.toLowerCase().includes("application/problem+json") && !refusedByParser) {
     if (type !== "application/problem+json; charset=utf-8") return `problem type ${type}`;
     const body = reply.json;
     if (!body || body.status !== reply.status || typeof body.title !== "string" || typeof body.detail !== "string") return "bad problem body";
@@ -154,19 +161,21 @@ export function envelopeProblem(reply: Reply, req: RawRequest): string | null {
  * The rows a non-staff caller may not change: other users' articles and their tag links and
  * comments, every category and every user. Compared before and after an attack.
  */
-export async function protectedSnapshot(dataSource: DataSource, callerId: number): Promise<string> {
+export async function protectedSnapshot(dataSource: DataSource, callerIds: number | number[]): Promise<string> {
+  const ids = ([] as number[]).concat(callerIds);
   const q = (sql: string, params: unknown[] = []) => dataSource.query(sql, params) as Promise<ObjectLiteral[]>;
   const p = dataSource.options.type === "postgres" ? (n: number) => `$${n}` : () => "?";
+  const notCallers = (column: string) => ids.map((_, index) => `${column} <> ${p(index + 1)}`).join(" AND ");
   const e = (name: string) => dataSource.driver.escape(name);
   const normalize = (rows: ObjectLiteral[]) => rows.map((row) => Object.fromEntries(Object.entries(row)
     .map(([key, value]) => [key, value instanceof Date ? value.toISOString() : value === null ? null : String(value)])));
   const parts = {
     users: await q(`SELECT * FROM ${e("user")} ORDER BY ${e("id")}`),
     categories: await q(`SELECT * FROM ${e("category")} ORDER BY ${e("id")}`),
-    articles: await q(`SELECT * FROM ${e("article")} WHERE ${e("authorId")} <> ${p(1)} ORDER BY ${e("id")}`, [callerId]),
-    comments: await q(`SELECT * FROM ${e("comment")} WHERE ${e("authorId")} <> ${p(1)} ORDER BY ${e("id")}`, [callerId]),
+    articles: await q(`SELECT * FROM ${e("article")} WHERE ${notCallers(e("authorId"))} ORDER BY ${e("id")}`, ids),
+    comments: await q(`SELECT * FROM ${e("comment")} WHERE ${notCallers(e("authorId"))} ORDER BY ${e("id")}`, ids),
     links: await q(`SELECT l.${e("objectId")}, l.${e("tagId")} FROM ${e("ajax_tagged_item")} l INNER JOIN ${e("article")} a ON a.${e("id")} = l.${e("objectId")}
-      WHERE l.${e("model")} = 'article' AND a.${e("authorId")} <> ${p(1)} ORDER BY 1, 2`, [callerId]),
+      WHERE l.${e("model")} = 'article' AND ${notCallers(`a.${e("authorId")}`)} ORDER BY 1, 2`, ids),
   };
   return JSON.stringify(Object.fromEntries(Object.entries(parts).map(([key, rows]) => [key, normalize(rows)])));
 }

@@ -1,0 +1,319 @@
+import { expect } from "chai";
+import { ModelEndpoint, type FieldRule } from "../../src";
+import { Caller, envelopeProblem, figures, registeredModels, type Reply } from "./support";
+import { startWorld, type World } from "./world";
+
+type Json = any;
+
+/**
+ * What is wrong with an encoded record of `endpoint`, at any depth, or []: a key that is not
+ * readable on that endpoint, a hidden field, a related record encoded by other rules.
+ */
+function recordProblems(w: World, endpoint: ModelEndpoint, record: Json, where: string, out: string[] = []): string[] {
+  if (record === null || typeof record !== "object" || Array.isArray(record)) {
+    out.push(`${where}: not a record`);
+    return out;
+  }
+  const readable = new Map(endpoint.rules.readable.map((rule) => [rule.name, rule]));
+  for (const key of Object.keys(record)) {
+    if (key === "tags" && endpoint.tags) continue;
+    const rule = readable.get(key);
+    if (!rule) {
+      out.push(`${where}.${key}: ${endpoint.rules.byName.has(key) ? "hidden field" : "unknown key"} of ${endpoint.metadata.name}`);
+      continue;
+    }
+    const value = record[key];
+    if (rule.relation && value !== null && typeof value === "object") {
+      const target = w.t.ajax.registry.endpointFor(rule.relation.inverseEntityMetadata);
+      recordProblems(w, target, value, `${where}.${key}`, out);
+    }
+  }
+  return out;
+}
+
+function hiddenRules(endpoint: ModelEndpoint): FieldRule[] {
+  return endpoint.rules.all.filter((rule) => !rule.readable);
+}
+
+/** Overrides `scope`: some rows are out of some users' reach. */
+function isRowScoped(endpoint: ModelEndpoint): boolean {
+  return endpoint.scope !== ModelEndpoint.prototype.scope;
+}
+
+/** The same answer, with `pk` written as <pk> (FK messages name the pk that was sent). */
+function normalized(reply: Reply, pk: number): string {
+  return `${reply.status} ${reply.text.split(String(pk)).join("<pk>")}`;
+}
+
+describe("hardening: leaks and existence oracles, generated from the registry", function () {
+  this.timeout(120_000);
+  let w: World;
+  /** Every answer collected, with the endpoint that encoded its records (when it did). */
+  const answers: Array<{ what: string; reply: Reply; endpoint?: ModelEndpoint; shape?: "record" | "list" }> = [];
+
+  before(async () => {
+    w = await startWorld();
+  });
+  after(async () => { await w?.close(); });
+  afterEach(() => { expect(w.crashes.map(String), "unhandled errors reported by the router").to.deep.equal([]); });
+
+  const models = () => registeredModels(w.t.ajax);
+
+  async function collect(who: Caller, what: string, path: string, body: object, endpoint?: ModelEndpoint, shape?: "record" | "list"): Promise<Reply> {
+    const reply = await who.post(path, body);
+    expect(envelopeProblem(reply, { method: "POST", path }), `${what}: ${reply.text.slice(0, 200)}`).to.equal(null);
+    answers.push({ what: `${who.label} ${what}`, reply, endpoint, shape });
+    return reply;
+  }
+
+  it("runs every op of every registered model as staff, as a user and anonymously, and no answer holds a hidden field or value at any depth", async () => {
+    for (const { app, name, endpoint } of models()) {
+      const base = `/ajax/${app}/${name}`;
+      for (const who of [w.alice, w.bob, w.caller("anonymous")]) {
+        if (endpoint.ops.includes("list")) {
+          const list = await collect(who, `${app}.${name} list`, `${base}/list.json`, { items_per_page: 100 }, endpoint, "list");
+          const records = list.status === 200 && Array.isArray(list.json.data) ? list.json.data as Json[] : [];
+          for (const record of records.slice(0, 5)) {
+            const pk = record[endpoint.rules.pk.name];
+            if (endpoint.ops.includes("get")) await collect(who, `${app}.${name} get`, `${base}/${pk}/get.json`, {}, endpoint, "record");
+            if (endpoint.tags) await collect(who, `${app}.${name} similar`, `${base}/${pk}/tags/similar.json`, {}, endpoint, "list");
+          }
+        }
+      }
+      // Writes, as the owner or staff, on records made for the purpose.
+      if (endpoint.ops.includes("create")) {
+        const body = name === "comment" ? { article: w.seed.published[0], body: "leak check" }
+          : name === "category" ? { title: `leak ${app}` } : { title: `leak ${app}`, tags: "leaky shared", category: w.seed.categories[0] };
+        const created = await collect(w.alice, `${app}.${name} create`, `${base}.json`, body, endpoint, "record");
+        const pk = created.json?.data?.[endpoint.rules.pk.name];
+        if (created.status === 200 && endpoint.ops.includes("update")) {
+          const changes = name === "comment" ? { body: "changed" } : { title: `leak ${app} changed` };
+          await collect(w.alice, `${app}.${name} update`, `${base}/${pk}/update.json`, { ...changes, _version: created.json.data.version }, endpoint, "record");
+          if (endpoint.tags) {
+            await collect(w.alice, `${app}.${name} tags add`, `${base}/${pk}/tags/add.json`, { tags: "more" });
+            await collect(w.alice, `${app}.${name} similar`, `${base}/${pk}/tags/similar.json`, {}, endpoint, "list");
+          }
+          if (endpoint.ops.includes("delete")) await collect(w.alice, `${app}.${name} delete`, `${base}/${pk}/delete.json`, {});
+        }
+      }
+    }
+    for (const who of [w.alice, w.bob]) {
+      await collect(who, "auth user", "/ajax/auth/user.json", {}, w.t.ajax.registry.endpointFor(w.t.dataSource.getMetadata("User")), "record");
+      await collect(who, "stats", "/ajax/blog/stats.json", {});
+    }
+    await collect(w.caller("fresh"), "login", "/ajax/auth/login.json", { username: "carol", password: "carol-password" },
+      w.t.ajax.registry.endpointFor(w.t.dataSource.getMetadata("User")), "record");
+
+    const problems: string[] = [];
+    for (const { what, reply, endpoint, shape } of answers) {
+      for (const secret of w.secrets) if (reply.text.includes(secret)) problems.push(`${what}: holds a hidden value`);
+      if (reply.text.includes("scrypt$")) problems.push(`${what}: holds a password hash`);
+      if (!endpoint || reply.status !== 200) continue;
+      const records = shape === "list" ? reply.json.data : [reply.json.data];
+      records.forEach((record: Json, index: number) => recordProblems(w, endpoint, record, `${what}[${index}]`, problems));
+    }
+    expect(problems).to.deep.equal([]);
+    const hiddenCount = models().reduce((sum, { endpoint }) => sum + hiddenRules(endpoint).length, 0);
+    figures.leaks = { answersChecked: answers.length, hiddenColumns: hiddenCount, leaks: problems.length };
+    // The vault endpoints hide what the blog ones show: the check saw both kinds.
+    expect(hiddenCount).to.be.at.least(6);
+    expect(answers.filter((a) => a.reply.status === 200).length).to.be.above(40);
+  });
+
+  it("refuses filtering and ordering on every hidden column of every listable model with a 400", async () => {
+    let checked = 0;
+    for (const { app, name, endpoint } of models()) {
+      if (!endpoint.ops.includes("list")) continue;
+      const path = `/ajax/${app}/${name}/list.json`;
+      for (const rule of hiddenRules(endpoint)) {
+        const bodies: object[] = [
+          { filter: { [rule.name]: "x" } }, { filter: { [`${rule.name}__eq`]: "1" } }, { filter: { [`${rule.name}__in`]: ["1"] } },
+          { filter: { [`${rule.name}__isnull`]: "true" } }, { filter: { [`${rule.name}__startswith`]: "s" } }, { filter: { [`${rule.name}__gt`]: "0" } },
+          { order: rule.name }, { order: `-${rule.name}` }, { order: `id,${rule.name}` },
+        ];
+        for (const body of bodies) {
+          for (const who of [w.alice, w.bob]) {
+            const reply = await who.post(path, body);
+            expect(reply.status, `${app}.${name} ${JSON.stringify(body)}: ${reply.text.slice(0, 200)}`).to.equal(400);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).to.be.above(50);
+  });
+
+  it("never matches a search on a hidden column's content (and refuses search where there are no search fields)", async () => {
+    const account = models().find((m) => m.app === "vault" && m.name === "account")!;
+    expect(account.endpoint.searchFields.length).to.be.above(0);
+    for (const { app, name, endpoint } of models()) {
+      if (!endpoint.ops.includes("list")) continue;
+      const path = `/ajax/${app}/${name}/list.json`;
+      const hidden = hiddenRules(endpoint);
+      if (endpoint.searchFields.length === 0) {
+        expect((await w.alice.post(path, { search: "x" })).status, `${app}.${name}`).to.equal(400);
+        continue;
+      }
+      // Values of hidden text columns, read straight from the database, must not find their rows.
+      const rows: Json[] = await w.t.dataSource.createQueryBuilder(endpoint.metadata.target, "r").getMany();
+      for (const rule of hidden.filter((r) => r.kind === "text")) {
+        for (const row of rows) {
+          const value = String(row[rule.name] ?? "");
+          const term = value.split(/\s+/).find((word) => word.length > 3 && !endpoint.searchFields.some((f) => String(row[f] ?? "").toLowerCase().includes(word.toLowerCase())));
+          if (!term) continue;
+          const reply = await w.alice.post(path, { search: term.slice(0, 100) });
+          expect(reply.status).to.equal(200);
+          const pks = reply.json.data.map((r: Json) => r[endpoint.rules.pk.name]);
+          expect(pks, `${app}.${name}: search "${term}" found the row by hidden ${rule.name}`).not.to.include(row[endpoint.rules.pk.name]);
+        }
+      }
+    }
+  });
+
+  it("publishes no hidden column in /ajax/interface.js and /ajax/openapi.json (where they are served)", async () => {
+    // Names hidden everywhere they exist (createdAt is hidden on users but shown on articles).
+    const hidden = new Set<string>();
+    const shown = new Set<string>();
+    for (const { endpoint } of models()) for (const rule of endpoint.rules.all) (rule.readable ? shown : hidden).add(rule.name);
+    for (const name of shown) hidden.delete(name);
+    expect([...hidden]).to.include.members(["passwordHash", "email", "isActive"]);
+    const served: string[] = [];
+    for (const path of ["/ajax/interface.js", "/ajax/openapi.json"]) {
+      const reply = await w.alice.raw({ method: "GET", path });
+      if (reply.status !== 200) continue;
+      served.push(path);
+      for (const name of hidden) expect(reply.text, `${path} names hidden column ${name}`).not.to.match(new RegExp(`\\b${name}\\b`));
+      for (const secret of w.secrets) expect(reply.text.includes(secret), `${path} holds a hidden value`).to.equal(false);
+      if (path.endsWith(".json")) {
+        // Per model, the schema of a vault record must not list what the vault endpoints hide.
+        const text = reply.text;
+        expect(() => JSON.parse(text)).not.to.throw();
+      }
+    }
+    expect(served).to.include("/ajax/interface.js");
+    figures.publishedDocs = served;
+  });
+
+  describe("row scope: a row out of scope answers exactly as a missing row does", () => {
+    /** For each row-scoped model: a pk bob may not see (someone else's draft) and a pk no row has. */
+    function scopedModels() {
+      return models().filter(({ endpoint }) => isRowScoped(endpoint));
+    }
+
+    it("finds the row-scoped models (articles, in both apps)", () => {
+      expect(scopedModels().map(({ app, name }) => `${app}.${name}`)).to.include.members(["blog.article", "vault.article"]);
+    });
+
+    it("get, update, delete, every tag op and every record op: same status, same body", async () => {
+      let compared = 0;
+      for (const { app, name, endpoint } of scopedModels()) {
+        const base = `/ajax/${app}/${name}`;
+        const hiddenPk = w.seed.drafts[0]!;
+        const missingPk = w.seed.missing;
+        const probes: Array<[string, object]> = [
+          ["get", {}], ["update", {}], ["update", { title: "oracle", _version: 1 }], ["update", { title: "oracle" }], ["update", { nope: 1 }],
+          ["delete", {}], ["delete", { _version: 1 }],
+        ];
+        if (endpoint.tags) {
+          for (const command of ["add", "remove", "set", "clear", "similar"]) probes.push([`tags/${command}`, command === "clear" || command === "similar" ? {} : { tags: "x" }]);
+          probes.push(["tags/similar", { limit: 5 }], ["tags/add", {}], ["tags/add", { tags: 5 }]);
+        }
+        for (const op of Object.keys(endpoint.recordOps)) probes.push([op, {}]);
+        for (const [op, body] of probes) {
+          for (const headers of [{}, { Accept: "application/problem+json" }] as Array<Record<string, string>>) {
+            const hidden = await w.bob.post(`${base}/${hiddenPk}/${op}.json`, body, headers);
+            const missing = await w.bob.post(`${base}/${missingPk}/${op}.json`, body, headers);
+            expect(normalized(hidden, hiddenPk), `${app}.${name} ${op} ${JSON.stringify(body)}`).to.equal(normalized(missing, missingPk));
+            compared++;
+          }
+        }
+        // The draft is untouched by all of it.
+        const row = await w.t.dataSource.createQueryBuilder(endpoint.metadata.target, "r").where("r.id = :id", { id: hiddenPk }).getOne();
+        expect(row?.title).to.equal("Alice secret draft");
+      }
+      figures.oracleComparisons = compared;
+    });
+
+    it("as a foreign key on create and update: the same 400 for a row out of scope and a missing one", async () => {
+      let compared = 0;
+      for (const { endpoint: target } of scopedModels()) {
+        for (const { app, name, endpoint } of models()) {
+          for (const rule of endpoint.rules.all) {
+            if (!rule.relation || !rule.writable || rule.relation.inverseEntityMetadata.target !== target.metadata.target) continue;
+            const base = `/ajax/${app}/${name}`;
+            const body = (pk: number) => (name === "comment" ? { article: pk, body: "oracle" } : { [rule.name]: pk });
+            if (endpoint.ops.includes("create")) {
+              const hidden = await w.bob.post(`${base}.json`, body(w.seed.drafts[0]!));
+              const missing = await w.bob.post(`${base}.json`, body(w.seed.missing));
+              expect(hidden.status, hidden.text).to.equal(400);
+              expect(normalized(hidden, w.seed.drafts[0]!), `${app}.${name} create ${rule.name}`).to.equal(normalized(missing, w.seed.missing));
+              compared++;
+            }
+            if (endpoint.ops.includes("update")) {
+              const own = w.seed.comments[2]!; // bob's comment
+              const hidden = await w.bob.post(`${base}/${own}/update.json`, { [rule.name]: w.seed.drafts[0] });
+              const missing = await w.bob.post(`${base}/${own}/update.json`, { [rule.name]: w.seed.missing });
+              expect(hidden.status, hidden.text).to.equal(400);
+              expect(normalized(hidden, w.seed.drafts[0]!), `${app}.${name} update ${rule.name}`).to.equal(normalized(missing, w.seed.missing));
+              compared++;
+            }
+          }
+        }
+      }
+      expect(compared).to.be.at.least(2);
+    });
+
+    it("in total, in filters and in similar: rows out of scope are never counted or listed", async () => {
+      for (const { app, name, endpoint } of scopedModels()) {
+        const base = `/ajax/${app}/${name}`;
+        const everything = await w.bob.post(`${base}/list.json`, { items_per_page: 100 });
+        const visible = everything.json.data as Json[];
+        expect(everything.json.total).to.equal(visible.length);
+        const pkName = endpoint.rules.pk.name;
+        const drafts = w.seed.drafts;
+        for (const draft of drafts) expect(visible.map((r) => r[pkName])).not.to.include(draft);
+        // Filter on each filterable scalar field by the hidden draft's own value: only visible rows match.
+        const draft = await w.t.dataSource.createQueryBuilder(endpoint.metadata.target, "r").where("r.id = :id", { id: drafts[0] })
+          .loadAllRelationIds().getOne() as Json;
+        const filterNames = Array.isArray(endpoint.filterFields) ? endpoint.filterFields : Object.keys(endpoint.filterFields);
+        for (const field of filterNames) {
+          if (field === "tags") {
+            const reply = await w.bob.post(`${base}/list.json`, { filter: { tags: "secretive" } });
+            const none = await w.bob.post(`${base}/list.json`, { filter: { tags: "no-such-tag-anywhere" } });
+            expect(reply.text, "a tag only a hidden draft has").to.equal(none.text);
+            continue;
+          }
+          const rule = endpoint.rules.byName.get(field)!;
+          const value = rule.relation ? draft[field] : draft[field] instanceof Date ? draft[field].toISOString() : draft[field];
+          const reply = await w.bob.post(`${base}/list.json`, { filter: { [field]: value }, items_per_page: 100 });
+          expect(reply.status, `${field}=${value}: ${reply.text.slice(0, 200)}`).to.equal(200);
+          const expected = visible.filter((record) => {
+            const shown = record[field];
+            const pk = shown !== null && typeof shown === "object" ? shown.id : shown;
+            return String(pk) === String(value);
+          }).length;
+          expect(reply.json.total, `${app}.${name} filter ${field}`).to.equal(expected);
+          expect(reply.json.data.map((r: Json) => r[pkName])).not.to.include(drafts[0]);
+        }
+        // similar: bob's article shares "shared" with every draft; none of them is listed.
+        if (endpoint.tags) {
+          const similar = await w.bob.post(`${base}/${w.seed.bobs[1]}/tags/similar.json`, { limit: 100 });
+          const pks = similar.json.data.map((r: Json) => r[pkName]);
+          for (const d of drafts) expect(pks, `${app}.${name} similar`).not.to.include(d);
+          const visibleSharing = visible.filter((r) => r[pkName] !== w.seed.bobs[1] && (r.tags as Json[]).some((t) => t.name === "shared")).length;
+          expect(pks.length).to.equal(visibleSharing);
+        }
+      }
+    });
+
+    it("in hydration: a visible record pointing at a row out of scope shows it as its pk only", async () => {
+      const comment = await w.bob.post(`/ajax/blog/comment/${w.seed.comments[1]}/get.json`);
+      expect(comment.status).to.equal(200);
+      expect(comment.json.data.article).to.equal(w.seed.drafts[1]);
+      const list = await w.bob.post("/ajax/blog/comment/list.json", { items_per_page: 100 });
+      const onDraft = list.json.data.find((c: Json) => c.id === w.seed.comments[1]);
+      expect(onDraft.article).to.equal(w.seed.drafts[1]);
+      expect(list.text).not.to.include("secret draft");
+    });
+  });
+});
