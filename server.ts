@@ -1,7 +1,8 @@
 import type { DataSource } from "typeorm";
 import { createDataSource } from "./ormconfig";
 import { createBlogApp, seedDemoUsers } from "./app";
-import { createAjaxServer, runMigrationsExclusively } from "./src";
+import { runMigrationsExclusively } from "./src";
+import { createAjaxServer } from "./src/http/server";
 
 /** Why a connection failed, in one line: Node's happy-eyeballs AggregateError has an empty message. */
 function describeFailure(error: unknown): string {

@@ -2,7 +2,8 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type Server } 
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { DataSource, ObjectLiteral } from "typeorm";
-import { createAjaxServer, type Ajax, type ModelEndpoint } from "../../src";
+import type { Ajax, ModelEndpoint } from "../../src";
+import { createAjaxServer } from "../../src/http/server";
 
 /** One HTTP exchange, as the hardening suites look at it. */
 export interface Reply {
