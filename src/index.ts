@@ -27,6 +27,7 @@ export { jsonForScript, escapeHtml } from "./client/escape";
 export { describeRegistry, type InterfaceDescription, type EndpointDescription, type ModelDescription } from "./client/interface";
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions, type OpenApiSource } from "./openapi/document";
 export type { JsonSchema } from "./openapi/schemas";
+export { generateClient } from "./openapi/client";
 export type { AuthOptions } from "./auth/auth";
 export { hashPassword, verifyPassword } from "./auth/passwords";
 export { AjaxSession } from "./auth/session-entity";
