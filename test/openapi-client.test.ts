@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -51,6 +51,39 @@ describe("the generated TypeScript client (test/generated/blog-client.ts)", () =
 
   it("is what the generator makes of the example app's document today (run `npm run client:generate` if not)", () => {
     expect(readFileSync(GENERATED, "utf8") === generateClient(t.ajax.openapi!), "test/generated/blog-client.ts is stale").to.equal(true);
+  });
+
+  it("is what the CLI writes from an app module (--app); bad arguments show the usage", function () {
+    this.timeout(30_000);
+    const folder = mkdtempSync(join(tmpdir(), "ajax-client-cli-"));
+    try {
+      const cli = join(__dirname, "..", "src", "cli.js");
+      const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: ROOT, encoding: "utf8" });
+      const fromApp = run("client", "--app", join(__dirname, "support", "blog-ajax.js"), "--out", join(folder, "app.ts"));
+      expect(fromApp.status, fromApp.stderr).to.equal(0);
+      expect(readFileSync(join(folder, "app.ts"), "utf8")).to.equal(readFileSync(GENERATED, "utf8"));
+      const usage = run("client", "--out", join(folder, "none.ts"));
+      expect(usage.status).to.equal(2);
+      expect(usage.stderr).to.include("--app <module>");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("is what the CLI writes from a running server's document (--url)", async function () {
+    this.timeout(30_000);
+    const folder = mkdtempSync(join(tmpdir(), "ajax-client-cli-"));
+    try {
+      const cli = join(__dirname, "..", "src", "cli.js");
+      const child = spawn(process.execPath, [cli, "client", "--url", `${base}/openapi.json`, "--out", join(folder, "url.ts")], { cwd: ROOT });
+      let stderr = "";
+      child.stderr.on("data", (chunk) => { stderr += chunk; });
+      const code = await new Promise((resolve) => child.on("close", resolve));
+      expect(code, stderr).to.equal(0);
+      expect(readFileSync(join(folder, "url.ts"), "utf8")).to.equal(readFileSync(GENERATED, "utf8"));
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("logs in, creates, reads, lists, updates, tags and deletes with typed calls", async () => {
