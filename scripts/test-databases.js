@@ -27,17 +27,22 @@ function parseArguments(argv) {
   return { buildDir };
 }
 
-/** Mocha's arguments from .mocharc.json, with the spec moved from dist/ to the build folder. */
+/**
+ * Mocha's arguments from .mocharc.json (the suite `npm test` runs), with its paths moved from
+ * dist/ to the build folder. Given an explicit spec, the config's spec and ignore lists do not
+ * apply (.mocharc.json ignores test/servers, which the matrix runs on its own).
+ */
 function mochaArguments(buildDir, spec) {
   const config = JSON.parse(readFileSync(join(root, ".mocharc.json"), "utf8"));
+  const inBuildDir = (pattern) => pattern.replace(/^(\.\/)?dist\//, `${buildDir}/`);
   const args = ["--no-config"];
   for (const [key, value] of Object.entries(config)) {
-    if (key === "spec") continue;
-    if (value === true) args.push(`--${key}`);
+    if (key === "spec" || (key === "ignore" && spec)) continue;
+    if (key === "ignore") for (const pattern of [].concat(value)) args.push("--ignore", inBuildDir(pattern));
+    else if (value === true) args.push(`--${key}`);
     else if (value !== false) args.push(`--${key}`, String(value));
   }
-  const patterns = spec ?? [].concat(config.spec).map((pattern) => pattern.replace(/^(\.\/)?dist\//, `${buildDir}/`));
-  return [...args, ...patterns];
+  return [...args, ...(spec ?? [].concat(config.spec).map(inBuildDir))];
 }
 
 function run(command, args, env = {}) {
