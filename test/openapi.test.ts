@@ -2,8 +2,8 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { expect } from "chai";
 import express from "express";
 import request from "supertest";
-import { createAjax, defineApp, type OpenApiDocument } from "../src";
-import { User } from "../entities";
+import { createAjax, defineApp, ModelEndpoint, type OpenApiDocument } from "../src";
+import { Comment, User } from "../entities";
 import blog from "../endpoints/blog";
 import { startTestApp, type TestApp } from "./support/app";
 
@@ -150,6 +150,26 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
     expect(response.body.info).to.include({ title: "Shop", version: "2.0.0" });
     expect(Object.keys(response.body.paths)).to.include("/shop/ping.json");
     await shop.close();
+  });
+
+  it("shows a related entity without an endpoint of its own by default rules, under its entity name", async () => {
+    class FlatComments extends ModelEndpoint<Comment> {
+      entity = Comment;
+      depth = 0;
+    }
+    const app = defineApp("notes").model("comment", FlatComments);
+    const notes = createAjax({ dataSource: t.dataSource, apps: [app], auth: { userEntity: User }, session: { secret: "notes" } });
+    const schemas = notes.openapi!.components.schemas as Record<string, any>;
+    // depth 0 here, but nested under another endpoint the root's depth decides: the record stays possible.
+    expect(schemas.NotesComment.properties.article.oneOf[0]).to.deep.equal({ $ref: "#/components/schemas/Article" });
+    expect(schemas.NotesComment.properties.author.oneOf[0]).to.deep.equal({ $ref: "#/components/schemas/User" });
+    expect(Object.keys(schemas.User.properties)).to.deep.equal(["id", "username", "email", "isStaff", "isActive", "createdAt"]);
+    expect(schemas.Article.properties.category.oneOf[0]).to.deep.equal({ $ref: "#/components/schemas/Category" });
+    const login = (notes.openapi!.paths["/auth/login.json"] as any).post.responses["200"].content["application/json"].schema;
+    expect(login.allOf[1].properties.data).to.deep.equal({ $ref: "#/components/schemas/User" });
+    const validator = new Validator();
+    expect((await validator.validate(notes.openapi as never)).valid).to.equal(true);
+    await notes.close();
   });
 
   it("can be turned off", async () => {

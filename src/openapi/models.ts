@@ -70,7 +70,8 @@ export class ModelSchemas {
   private relationSchema(endpoint: ModelEndpoint, rule: FieldRule, hydrated: boolean): JsonSchema {
     const pk = pkSchema(rule);
     let schema: JsonSchema = pk;
-    if (hydrated && endpoint.depth > 0) {
+    // Not `depth > 0`: nested under another endpoint, the root's depth decides how far this one expands.
+    if (hydrated) {
       const target = endpoint.runtime.endpointFor(rule.relation!.inverseEntityMetadata);
       schema = {
         oneOf: [this.record(target), pk],
