@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { queryTemplates } from "../db/compiled";
 import { escapeLike } from "../model/dialect";
 import { Tag, TaggedItem } from "./entities";
 import { slugify } from "./parse";
@@ -67,10 +68,11 @@ export async function unlinkTags(manager: EntityManager, model: string, objectId
 export async function tagsOfRecords(manager: EntityManager, model: string, objectIds: number[]): Promise<Map<number, TagData[]>> {
   const result = new Map<number, TagData[]>(objectIds.map((id) => [id, []]));
   if (objectIds.length === 0) return result;
-  const rows = await manager.createQueryBuilder(TaggedItem, "link").innerJoin("link.tag", "tag")
+  const qb = manager.createQueryBuilder(TaggedItem, "link").innerJoin("link.tag", "tag")
     .select("link.objectId", "oid").addSelect("tag.id", "tid").addSelect("tag.name", "tname").addSelect("tag.slug", "tslug")
-    .where("link.model = :model AND link.objectId IN (:...objectIds)", { model, objectIds })
-    .getRawMany<{ oid: number | string; tid: number | string; tname: string; tslug: string }>();
+    .where("link.model = :model AND link.objectId IN (:...objectIds)", { model, objectIds });
+  // Every response of a tagged model runs this: bound parameters, one prepared statement per page size.
+  const rows = await queryTemplates(manager.dataSource).rawRows(qb, manager) as Array<{ oid: number | string; tid: number | string; tname: string; tslug: string }>;
   for (const row of rows) {
     result.get(Number(row.oid))?.push({ pk: Number(row.tid), name: row.tname, slug: row.tslug });
   }

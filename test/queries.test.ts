@@ -1,0 +1,51 @@
+import { expect } from "chai";
+import { Article, Category, User } from "../entities";
+import { loggedIn, startTestApp, type Client, type TestApp } from "./support/app";
+
+/**
+ * What a request costs in SQL statements, counted through TypeORM's logger. The session read
+ * and the user lookup (passport's deserialize) run on every logged-in request and are counted.
+ */
+describe("statements per request (bench/, docs/benchmark.md)", () => {
+  let t: TestApp;
+  let bob: Client;
+  let pks: number[];
+
+  before(async () => {
+    t = await startTestApp();
+    bob = await loggedIn(t.app, "bob");
+    const category = (await t.dataSource.getRepository(Category).insert({ title: "Tech" })).identifiers[0]!.id as number;
+    const articles = t.dataSource.getRepository(Article);
+    pks = [];
+    for (let i = 0; i < 3; i++) {
+      pks.push((await articles.insert({ title: `A${i}`, published: true, author: { id: 1 } as User, category: { id: category } as Category })).identifiers[0]!.id as number);
+    }
+  });
+  after(() => t.close());
+
+  const run = async (path: string, body: object = {}) => {
+    t.queries.reset();
+    const response = await bob.post(path, body);
+    expect(response.status, JSON.stringify(response.body)).to.equal(200);
+    return [...t.queries.queries];
+  };
+
+  it("get costs 6: session, user, the record, its author, its category, its tags", async () => {
+    const statements = await run(`/ajax/blog/article/${pks[0]}/get.json`);
+    expect(statements).to.have.length(6);
+  });
+
+  it("binds parameters: gets of different records run the same SQL text, so the database reuses its prepared statements", async () => {
+    const first = await run(`/ajax/blog/article/${pks[1]}/get.json`);
+    const second = await run(`/ajax/blog/article/${pks[2]}/get.json`);
+    expect(second).to.deep.equal(first);
+    for (const sql of first) expect(sql).not.to.match(new RegExp(`(=|IN \\()\\s*${pks[1]}\\b`));
+  });
+
+  it("list costs 7 whatever the filter: session, user, count, page, authors, categories, tags", async () => {
+    const first = await run("/ajax/blog/article/list.json", { filter: { title__ne: "x" } });
+    const second = await run("/ajax/blog/article/list.json", { filter: { title__ne: "y" } });
+    expect(first).to.have.length(7);
+    expect(second).to.deep.equal(first);
+  });
+});
