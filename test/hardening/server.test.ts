@@ -67,7 +67,7 @@ describe("hardening: slow and malformed clients against the server process", fun
     const started = Date.now();
     const quick = await bob.post("/ajax/blog/article/list.json");
     expect(quick.status).to.equal(200);
-    expect(Date.now() - started).to.be.below(1000);
+    expect(Date.now() - started).to.be.below(3000);
     for (const result of await Promise.all(slow)) {
       const { status, body } = statusAndBody(result.text);
       expect(status, result.text.slice(0, 200)).to.equal(408);

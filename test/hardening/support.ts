@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
@@ -202,5 +203,14 @@ export function fuzzSeed(): number {
   return 20261121;
 }
 
-/** Figures the suites record for docs/guarantees.md; written to HARDENING_REPORT when set. */
+/** Figures the suites record for docs/guarantees.md; printed at the end, and written to HARDENING_REPORT when set. */
 export const figures: Record<string, unknown> = {};
+
+// A root hook: after every hardening suite has run.
+if (typeof after === "function") {
+  after(() => {
+    if (Object.keys(figures).length === 0) return;
+    console.log(`\n  hardening figures: ${JSON.stringify(figures)}`);
+    if (process.env.HARDENING_REPORT) writeFileSync(process.env.HARDENING_REPORT, JSON.stringify(figures, null, 2));
+  });
+}
