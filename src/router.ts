@@ -106,8 +106,8 @@ export function createAjax(options: AjaxOptions): Ajax {
   const router = express.Router({ caseSensitive: true, strict: true });
   const sessionChain = [sessionMiddleware, ...auth.middleware];
 
-  router.get("/csrf.json", ...sessionChain, (req: Request, res: Response) => {
-    sendSuccess(res, { token: issueToken(req, res) });
+  router.get("/csrf.json", ...sessionChain, async (req: Request, res: Response) => {
+    sendSuccess(res, { token: await issueToken(req, res) });
   });
 
   router.use(clientScriptRoutes(registry));

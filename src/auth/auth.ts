@@ -149,7 +149,7 @@ export class SessionAuth {
     if (!user) throw new AJAXError(401, Messages.badCredentials);
     // passport regenerates the session here: the id changes at login (no session fixation).
     await new Promise<void>((resolve, reject) => req.logIn(user, (error) => (error ? reject(error) : resolve())));
-    rotateToken(req, res);
+    await rotateToken(req, res);
     ctx.user = user;
     return this.present(user, ctx);
   }
@@ -158,7 +158,7 @@ export class SessionAuth {
   async logout(ctx: RequestContext): Promise<null> {
     const { req, res } = ctx;
     await new Promise<void>((resolve, reject) => req.logOut((error) => (error ? reject(error) : resolve())));
-    rotateToken(req, res);
+    await rotateToken(req, res);
     return null;
   }
 

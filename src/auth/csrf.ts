@@ -22,19 +22,33 @@ function setTokenCookie(req: Request, res: Response, token: string): void {
 }
 
 /**
+ * Writes the session to its store now. express-session saves a changed session only as the
+ * response ends, after the headers (and, without Content-Length, the whole body) have gone
+ * out: a client that acts on the new cookie as soon as the headers arrive would find no
+ * session yet. Every response that creates or replaces a session's CSRF secret saves first.
+ */
+function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((error) => (error ? reject(error) : resolve())));
+}
+
+/**
  * A token for the caller's session, creating the session's secret on first use, and sets the
  * `csrftoken` cookie. The secret lives in the session, so a token is worthless in another session.
  */
-export function issueToken(req: Request, res: Response): string {
-  req.session.csrfSecret ??= tokens.secretSync();
+export async function issueToken(req: Request, res: Response): Promise<string> {
+  if (!req.session.csrfSecret) {
+    req.session.csrfSecret = tokens.secretSync();
+    await saveSession(req);
+  }
   const token = tokens.create(req.session.csrfSecret);
   setTokenCookie(req, res, token);
   return token;
 }
 
 /** Gives the session a new secret (at login and logout, as Django does) and a new cookie. */
-export function rotateToken(req: Request, res: Response): string {
+export async function rotateToken(req: Request, res: Response): Promise<string> {
   req.session.csrfSecret = tokens.secretSync();
+  await saveSession(req);
   return issueToken(req, res);
 }
 
