@@ -8,6 +8,7 @@ import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits } from "./http/body";
 import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
+import { getOnly } from "./http/get-only";
 import { resolveRoute, type Route } from "./http/routes";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
@@ -106,7 +107,7 @@ export function createAjax(options: AjaxOptions): Ajax {
   const router = express.Router({ caseSensitive: true, strict: true });
   const sessionChain = [sessionMiddleware, ...auth.middleware];
 
-  router.get("/csrf.json", ...sessionChain, async (req: Request, res: Response) => {
+  router.all("/csrf.json", getOnly, ...sessionChain, async (req: Request, res: Response) => {
     sendSuccess(res, { token: await issueToken(req, res) });
   });
 

@@ -35,6 +35,12 @@ describe("routing, methods and the envelope (CONTRACT.md §1-4)", () => {
     }
   });
 
+  it("answers 405 with Allow: GET, HEAD to other methods on the GET routes", async () => {
+    const response = await alice.post("/ajax/csrf.json", {});
+    expectErrorEnvelope(response, 405);
+    expect(response.headers.allow).to.equal("GET, HEAD");
+  });
+
   it("answers 404 in JSON for unknown apps, models, ops, names and malformed paths", async () => {
     const paths = [
       "/ajax/nope/thing.json", "/ajax/blog/nope.json", "/ajax/blog/article/1/nope.json", "/ajax/blog/article/nope.json",

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import { AJAXError, Messages } from "../errors";
+import express, { type Request, type Response, type Router } from "express";
+import { getOnly } from "../http/get-only";
 import type { Registry } from "../registry";
 import { jsonForScript } from "./escape";
 import { interfaceScript } from "./interface";
@@ -56,11 +56,7 @@ export function clientScriptRoutes(registry: Registry): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const generatedInterface = interfaceScript(registry);
   const clientByMount = new Map<string, string>();
-  const onlyGet = (req: Request, _res: Response, next: NextFunction) => {
-    if (req.method === "GET" || req.method === "HEAD") return next();
-    next(new AJAXError(405, Messages.methodNotAllowed, { headers: { Allow: "GET, HEAD" } }));
-  };
-  router.all("/client.js", onlyGet, (req: Request, res: Response) => {
+  router.all("/client.js", getOnly, (req: Request, res: Response) => {
     const mount = req.baseUrl;
     let text = clientByMount.get(mount);
     if (text === undefined) {
@@ -70,6 +66,6 @@ export function clientScriptRoutes(registry: Registry): Router {
     }
     sendScript(req, res, text);
   });
-  router.all("/interface.js", onlyGet, (req: Request, res: Response) => sendScript(req, res, generatedInterface));
+  router.all("/interface.js", getOnly, (req: Request, res: Response) => sendScript(req, res, generatedInterface));
   return router;
 }
