@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { gzipSync } from "node:zlib";
 import { Article, Category, User } from "../../entities";
 import { Caller, envelopeProblem, protectedSnapshot, registeredModels, type RawRequest, type Reply } from "./support";
 import { requireServices } from "../support/services";
@@ -293,6 +294,30 @@ for (const kind of hardeningDatabases()) describe(`hardening: attacks (${kind})`
         expectEnvelope(reply, req, 413);
       }
       expect(await w.t.dataSource.getRepository(Article).count()).to.equal(count);
+    });
+  });
+
+  describe("compressed bodies", () => {
+    it("answers 413 to a gzip bomb, 400 to broken gzip and 415 to an unknown encoding, writing nothing", async () => {
+      const count = await w.t.dataSource.getRepository(Article).count();
+      const bomb = gzipSync(Buffer.from(`{"title": "bomb", "body": "${"0".repeat(20 * 1024 * 1024)}"}`));
+      expect(bomb.length).to.be.below(100_000);
+      const cases: Array<[RawRequest, number]> = [
+        [{ method: "POST", path: "/ajax/blog/article.json", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body: bomb }, 413],
+        [{ method: "POST", path: "/ajax/blog/article.json", headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "deflate" }, body: Buffer.from("not deflate at all") }, 400],
+        [{ method: "POST", path: "/ajax/blog/article.json", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body: bomb.subarray(0, 100) }, 400],
+        [{ method: "POST", path: "/ajax/blog/article.json", headers: { "Content-Type": "application/json", "Content-Encoding": "xz" }, body: Buffer.from("{}") }, 415],
+        [{ method: "POST", path: "/ajax/blog/article.json", headers: { "Content-Type": "multipart/form-data; boundary=x", "Content-Encoding": "gzip" }, body: bomb }, 400],
+      ];
+      for (const [req, status] of cases) {
+        const reply = await w.bob.raw(req);
+        expectEnvelope(reply, req);
+        expect(reply.status, `${req.headers!["Content-Encoding"]} ${req.headers!["Content-Type"]}: ${reply.text.slice(0, 200)}`).to.be.oneOf(status === 400 ? [400, 415] : [status]);
+      }
+      const ok = await w.bob.raw({ method: "POST", path: "/ajax/blog/article.json", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+        body: gzipSync(Buffer.from('{"title": "gzipped"}')) });
+      expect(ok.status, ok.text).to.equal(200);
+      expect(await w.t.dataSource.getRepository(Article).count()).to.equal(count + 1);
     });
   });
 

@@ -200,6 +200,16 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
       return models().filter(({ endpoint }) => isRowScoped(endpoint));
     }
 
+    /** The pks of rows of a model that bob may not see: every row, less what his list shows. */
+    async function outOfScope(app: string, name: string, endpoint: ModelEndpoint): Promise<number[]> {
+      const pkName = endpoint.rules.pk.name;
+      const all: Json[] = await w.t.dataSource.createQueryBuilder(endpoint.metadata.target, "r").getMany();
+      const visible = new Set(((await w.bob.post(`/ajax/${app}/${name}/list.json`, { items_per_page: 100 })).json.data as Json[]).map((r) => r[pkName]));
+      const hidden = all.map((r) => r[pkName] as number).filter((pk) => !visible.has(pk));
+      expect(hidden.length, `${app}.${name}: no row is out of bob's scope`).to.be.above(0);
+      return hidden;
+    }
+
     it("finds the row-scoped models (articles, in both apps)", () => {
       expect(scopedModels().map(({ app, name }) => `${app}.${name}`)).to.include.members(["blog.article", "vault.article"]);
     });
@@ -208,7 +218,8 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
       let compared = 0;
       for (const { app, name, endpoint } of scopedModels()) {
         const base = `/ajax/${app}/${name}`;
-        const hiddenPk = w.seed.drafts[0]!;
+        const hiddenPk = (await outOfScope(app, name, endpoint))[0]!;
+        const rowBefore = JSON.stringify(await w.t.dataSource.createQueryBuilder(endpoint.metadata.target, "r").where("r.id = :id", { id: hiddenPk }).getOne());
         const missingPk = w.seed.missing;
         const probes: Array<[string, object]> = [
           ["get", {}], ["update", {}], ["update", { title: "oracle", _version: 1 }], ["update", { title: "oracle" }], ["update", { nope: 1 }],
@@ -227,34 +238,35 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
             compared++;
           }
         }
-        // The draft is untouched by all of it.
+        // The hidden row is untouched by all of it.
         const row = await w.t.dataSource.createQueryBuilder(endpoint.metadata.target, "r").where("r.id = :id", { id: hiddenPk }).getOne();
-        expect(row?.title).to.equal("Alice secret draft");
+        expect(JSON.stringify(row)).to.equal(rowBefore);
       }
       figures.oracleComparisons = compared;
     });
 
     it("as a foreign key on create and update: the same 400 for a row out of scope and a missing one", async () => {
       let compared = 0;
-      for (const { endpoint: target } of scopedModels()) {
+      for (const { app: targetApp, name: targetName, endpoint: target } of scopedModels()) {
+        const hiddenPk = (await outOfScope(targetApp, targetName, target))[0]!;
         for (const { app, name, endpoint } of models()) {
           for (const rule of endpoint.rules.all) {
             if (!rule.relation || !rule.writable || rule.relation.inverseEntityMetadata.target !== target.metadata.target) continue;
             const base = `/ajax/${app}/${name}`;
             const body = (pk: number) => (name === "comment" ? { article: pk, body: "oracle" } : { [rule.name]: pk });
             if (endpoint.ops.includes("create")) {
-              const hidden = await w.bob.post(`${base}.json`, body(w.seed.drafts[0]!));
+              const hidden = await w.bob.post(`${base}.json`, body(hiddenPk));
               const missing = await w.bob.post(`${base}.json`, body(w.seed.missing));
               expect(hidden.status, hidden.text).to.equal(400);
-              expect(normalized(hidden, w.seed.drafts[0]!), `${app}.${name} create ${rule.name}`).to.equal(normalized(missing, w.seed.missing));
+              expect(normalized(hidden, hiddenPk), `${app}.${name} create ${rule.name}`).to.equal(normalized(missing, w.seed.missing));
               compared++;
             }
             if (endpoint.ops.includes("update")) {
               const own = w.seed.comments[2]!; // bob's comment
-              const hidden = await w.bob.post(`${base}/${own}/update.json`, { [rule.name]: w.seed.drafts[0] });
+              const hidden = await w.bob.post(`${base}/${own}/update.json`, { [rule.name]: hiddenPk });
               const missing = await w.bob.post(`${base}/${own}/update.json`, { [rule.name]: w.seed.missing });
               expect(hidden.status, hidden.text).to.equal(400);
-              expect(normalized(hidden, w.seed.drafts[0]!), `${app}.${name} update ${rule.name}`).to.equal(normalized(missing, w.seed.missing));
+              expect(normalized(hidden, hiddenPk), `${app}.${name} update ${rule.name}`).to.equal(normalized(missing, w.seed.missing));
               compared++;
             }
           }
@@ -270,7 +282,7 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
         const visible = everything.json.data as Json[];
         expect(everything.json.total).to.equal(visible.length);
         const pkName = endpoint.rules.pk.name;
-        const drafts = w.seed.drafts;
+        const drafts = await outOfScope(app, name, endpoint);
         for (const draft of drafts) expect(visible.map((r) => r[pkName])).not.to.include(draft);
         // Filter on each filterable scalar field by the hidden draft's own value: only visible rows match.
         const draft = await w.t.dataSource.createQueryBuilder(endpoint.metadata.target, "r").where("r.id = :id", { id: drafts[0] })
@@ -278,7 +290,7 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
         const filterNames = Array.isArray(endpoint.filterFields) ? endpoint.filterFields : Object.keys(endpoint.filterFields);
         for (const field of filterNames) {
           if (field === "tags") {
-            const reply = await w.bob.post(`${base}/list.json`, { filter: { tags: "secretive" } });
+            const reply = await w.bob.post(`${base}/list.json`, { filter: { tags: "secretive" } }); // only alice's draft has it
             const none = await w.bob.post(`${base}/list.json`, { filter: { tags: "no-such-tag-anywhere" } });
             expect(reply.text, "a tag only a hidden draft has").to.equal(none.text);
             continue;
@@ -306,14 +318,29 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
       }
     });
 
-    it("in hydration: a visible record pointing at a row out of scope shows it as its pk only", async () => {
+    it("in hydration: a visible record pointing at a row out of scope shows it as its pk only (carol's comment on her draft)", async () => {
+      // The example app lets any logged-in user read every comment (CommentEndpoint has no row scope).
       const comment = await w.bob.post(`/ajax/blog/comment/${w.seed.comments[1]}/get.json`);
       expect(comment.status).to.equal(200);
       expect(comment.json.data.article).to.equal(w.seed.drafts[1]);
       const list = await w.bob.post("/ajax/blog/comment/list.json", { items_per_page: 100 });
-      const onDraft = list.json.data.find((c: Json) => c.id === w.seed.comments[1]);
-      expect(onDraft.article).to.equal(w.seed.drafts[1]);
-      expect(list.text).not.to.include("secret draft");
+      expect(list.json.data.find((c: Json) => c.id === w.seed.comments[1]).article).to.equal(w.seed.drafts[1]);
+    });
+
+    it("in hydration: a relation of any record bob can list that points at a row out of his scope is given as its pk only", async () => {
+      const draftTitles = ["Alice secret draft", "Carol secret draft"];
+      for (const { app, name, endpoint } of models()) {
+        if (!endpoint.ops.includes("list")) continue;
+        const list = await w.bob.post(`/ajax/${app}/${name}/list.json`, { items_per_page: 100 });
+        for (const title of draftTitles) expect(list.text, `${app}.${name}`).not.to.include(title);
+        for (const record of list.json.data as Json[]) {
+          for (const rule of endpoint.rules.readable.filter((r) => r.relation)) {
+            if (!isRowScoped(w.t.ajax.registry.endpointFor(rule.relation!.inverseEntityMetadata))) continue;
+            const value = record[rule.name];
+            if (value !== null && typeof value === "object") expect(w.seed.drafts, `${app}.${name}.${rule.name}`).not.to.include(value.id);
+          }
+        }
+      }
     });
   });
 });
