@@ -41,6 +41,10 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // The server never outlives the process that started it (a failed test, Ctrl-C in a soak).
+  const killOnExit = () => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); };
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
   child.stdout!.on("data", (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr!.on("data", (chunk: Buffer) => { output += chunk.toString(); });
   await new Promise<void>((resolve, reject) => {

@@ -57,7 +57,9 @@ const median = (values: number[]) => percentile([...values].sort((a, b) => a - b
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const folder = mkdtempSync(join(tmpdir(), "ajax-soak-"));
   const server = await startServerProcess(`sqlite:${join(folder, "soak.sqlite")}`);
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  // Idle sockets are dropped before the server's 5 s keep-alive timeout, as a well-behaved client does: else a request
+  // may go out on a connection the server is closing at that moment (ECONNRESET).
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency, timeout: 4000 });
   try {
     const workers: Worker[] = [];
     for (let i = 0; i < options.concurrency; i++) {
@@ -161,7 +163,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     clearInterval(sampler);
     rss.push({ at: Date.now() - startedAt, bytes: server.rss() });
 
-    const warmupMs = Math.min(30_000, options.seconds * 1000 * 0.2);
+    const warmupMs = Math.min(60_000, options.seconds * 1000 * 0.2);
     const afterWarmup = rss.filter((s) => s.at >= warmupMs && s.at < warmupMs + 5000).map((s) => s.bytes);
     const end = rss.slice(-5).map((s) => s.bytes);
     const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -206,6 +208,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  // Ctrl-C: exit through process.exit, which stops the server process too.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
   main().catch((error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -96,7 +96,8 @@ export async function startWorld(options: { ajax?: Partial<AjaxOptions>; kind?: 
   await users.update({ username: "bob" }, { email: "bob.hidden.marker@example.invalid" });
   await users.insert({ username: "carol", passwordHash: await hashPassword("carol-password"), email: "carol.hidden.marker@example.invalid", isStaff: false });
   const listening = await listen(t.app);
-  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  // Idle sockets go before the server's 5 s keep-alive timeout does, so that none is reused as the server closes it.
+  const agent = new Agent({ keepAlive: true, maxSockets: 32, timeout: 4000 });
   const caller = (label = "anonymous") => new Caller(listening.base, agent, label);
   const alice = caller("alice");
   const bob = caller("bob");
