@@ -34,7 +34,7 @@ const soakSeconds = option("soak") !== undefined ? Number(option("soak")) : 0;
 const settings = {
   rounds: Number(option("rounds") ?? (quick ? 2 : 3)),
   warmupSeconds: Number(option("warmup") ?? (quick ? 0.5 : 2)),
-  durationSeconds: Number(option("duration") ?? (quick ? 1.5 : 8)),
+  durationSeconds: Number(option("duration") ?? (quick ? 1 : 8)),
   connections: 10,
   ops: (option("ops")?.split(",") ?? OPS) as OpName[],
   servers: option("servers")?.split(",") ?? SERVERS.map((s) => s.key),
@@ -302,8 +302,7 @@ async function main(): Promise<void> {
 
   // 1. Byte-identical answers and statement counts, every server at once on its own copy.
   log("checking that every server answers the same bytes ...");
-  const checkServers: RunningServer[] = [];
-  for (const spec of specs) checkServers.push(await startServer(spec, freshCopy(seeded, `check-${spec.key}`)));
+  const checkServers = await Promise.all(specs.map((spec) => startServer(spec, freshCopy(seeded, `check-${spec.key}`))));
   const failures = await checkIdentical(checkServers);
   const queries: Record<string, Record<string, QueryCounts>> = {};
   if (failures.length === 0) {
