@@ -53,8 +53,10 @@ for (const kind of ["postgres", "mariadb"] as const) {
     });
 
     it("answers every request with a JSON 503 and Retry-After while it is away, quickly", async () => {
-      await proxy.cut();
+      // A new session needs the database too, so the anonymous visitor gets its token first.
       const anonymous = new CookieClient();
+      await anonymous.csrf(server.url);
+      await proxy.cut();
       for (const [client, path] of [[alice, `/ajax/blog/article/${articleId}/get.json`], [anonymous, "/ajax/blog/article/list.json"],
         [alice, `/ajax/blog/article/${articleId}/update.json`]] as const) {
         const started = Date.now();
@@ -65,9 +67,12 @@ for (const kind of ["postgres", "mariadb"] as const) {
         expect(response.headers.get("content-type")).to.match(/^application\/json/);
         expect(response.headers.get("retry-after")).to.equal("1");
       }
-      // The process is alive and serves what needs no database.
+      // A token for a new session cannot be stored: a JSON 503 too, not a token that will not verify.
       const csrf = await fetch(`${server.url}/ajax/csrf.json`);
-      expect(csrf.status).to.equal(200);
+      expect(csrf.status).to.equal(503);
+      expect(await csrf.json()).to.deep.equal(UNAVAILABLE);
+      // The process is alive and serves what needs no database.
+      expect((await fetch(`${server.url}/ajax/client.js`)).status).to.equal(200);
     });
 
     it("recovers by itself when the database is back: the session and the data are still there", async () => {
