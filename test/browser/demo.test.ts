@@ -4,9 +4,10 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import blog from "../../endpoints/blog";
 import { Article } from "../../entities";
+import { launchChromium, RESULTS } from "./chromium";
 import { startTestApp, type TestApp } from "../support/app";
 import { createLabApp, labTypes, probe } from "../support/lab";
 
@@ -18,13 +19,6 @@ declare function getComputedStyle(element: unknown): any;
 type HTMLInputElement = { value: string; checked: boolean };
 type HTMLProgressElement = { value: number };
 
-/** Debian's Chromium; never a browser a tool downloads. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--disable-quic", "--no-first-run",
-];
-const RESULTS = join(__dirname, "..", "..", "..", "test-results");
 
 describe("the browser side in Chromium: the demo page, client.js and interface.js", function () {
   let t: TestApp;
@@ -41,7 +35,7 @@ describe("the browser side in Chromium: the demo page, client.js and interface.j
     server = t.app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -3,17 +3,11 @@ import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
 import { Category } from "../../entities";
+import { launchChromium, RESULTS } from "./chromium";
 import { startTestApp, type TestApp } from "../support/app";
 
-/** Debian's Chromium; never a browser a tool downloads. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--disable-quic", "--no-first-run",
-];
-const RESULTS = join(__dirname, "..", "..", "..", "test-results");
 
 describe("the docs page (GET /ajax/docs) in Chromium", function () {
   let t: TestApp;
@@ -29,7 +23,7 @@ describe("the docs page (GET /ajax/docs) in Chromium", function () {
     server = t.app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     page = await context.newPage();
     pageErrors = [];
