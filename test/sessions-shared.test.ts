@@ -2,39 +2,26 @@ import { expect } from "chai";
 import { DataSource } from "typeorm";
 import { createBlogApp } from "../app";
 import { dataSourceOptions } from "../ormconfig";
-import type { Ajax } from "../src";
 import { AjaxSession } from "../src";
-import { startTestApp, type TestApp } from "./support/app";
+import type { TestApp } from "./support/app";
 import { testDatabaseKind } from "./support/databases";
-import { CookieClient, listen } from "./support/http";
+import { CookieClient, listen, startTwoInstances, type TwoInstances } from "./support/http";
 
 /**
  * Two app instances on one database, each with its own DataSource (as two servers would be):
  * a login on one is a login on the other, because sessions live in the shared database.
  */
 describe(`sessions shared through the database by two app instances (now: ${testDatabaseKind()})`, () => {
+  let instances: TwoInstances;
   let t: TestApp;
-  let secondSource: DataSource;
-  let secondAjax: Ajax;
-  let first: { url: string; close(): Promise<void> };
-  let second: { url: string; close(): Promise<void> };
-  const secret = "one secret for every server";
+  let first: TwoInstances["first"];
+  let second: TwoInstances["second"];
 
   before(async () => {
-    t = await startTestApp({ sessionSecret: secret });
-    secondSource = new DataSource(dataSourceOptions(t.database.url));
-    await secondSource.initialize();
-    const other = createBlogApp(secondSource, { sessionSecret: secret });
-    secondAjax = other.ajax;
-    [first, second] = [await listen(t.app), await listen(other.app)];
+    instances = await startTwoInstances({ sessionSecret: "one secret for every server" });
+    ({ t, first, second } = instances);
   });
-  after(async () => {
-    await first?.close();
-    await second?.close();
-    await secondAjax?.close();
-    if (secondSource?.isInitialized) await secondSource.destroy();
-    await t?.close();
-  });
+  after(() => instances?.close());
 
   it("logs in on one instance, is logged in on the other, and logs out everywhere at once", async () => {
     const browser = new CookieClient();

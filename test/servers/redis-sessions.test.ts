@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { expect } from "chai";
 import { createClient } from "redis";
-import { DataSource } from "typeorm";
-import { createBlogApp } from "../../app";
-import { dataSourceOptions } from "../../ormconfig";
-import { AjaxSession, type Ajax } from "../../src";
-import { startTestApp, type TestApp } from "../support/app";
-import { CookieClient, listen } from "../support/http";
+import { AjaxSession } from "../../src";
+import type { TestApp } from "../support/app";
+import { CookieClient, startTwoInstances, type TwoInstances } from "../support/http";
 import { REDIS_URL, requireServices } from "../support/services";
 
 /** Two app instances with their sessions in one Redis: a login on one is a login on the other. */
@@ -14,29 +11,19 @@ describe("sessions shared through Redis by two app instances", () => {
   const secret = "one secret for every server";
   const prefix = `ajax-test:${randomBytes(4).toString("hex")}:`;
   const redis = createClient({ url: REDIS_URL });
+  let instances: TwoInstances;
   let t: TestApp;
-  let secondSource: DataSource;
-  let secondAjax: Ajax;
-  let first: { url: string; close(): Promise<void> };
-  let second: { url: string; close(): Promise<void> };
+  let first: TwoInstances["first"];
+  let second: TwoInstances["second"];
 
   before(async function () {
     await requireServices(this, ["redis"]);
     await redis.connect();
-    const session = { secret, redisUrl: REDIS_URL, redisPrefix: prefix };
-    t = await startTestApp({ ajax: { session } });
-    secondSource = new DataSource(dataSourceOptions(t.database.url));
-    await secondSource.initialize();
-    const other = createBlogApp(secondSource, { ajax: { session } });
-    secondAjax = other.ajax;
-    [first, second] = [await listen(t.app), await listen(other.app)];
+    instances = await startTwoInstances({ ajax: { session: { secret, redisUrl: REDIS_URL, redisPrefix: prefix } } });
+    ({ t, first, second } = instances);
   });
   after(async () => {
-    await first?.close();
-    await second?.close();
-    await secondAjax?.close();
-    if (secondSource?.isInitialized) await secondSource.destroy();
-    await t?.close();
+    await instances?.close();
     if (redis.isOpen) {
       for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
       await redis.quit();

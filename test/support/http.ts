@@ -78,3 +78,35 @@ export class CookieClient {
     return { status: response.status, body, headers: response.headers };
   }
 }
+
+/** Two listening instances of the example app on one database, each with a DataSource of its own, as two servers would be. */
+export interface TwoInstances {
+  /** The first instance's test app (its database, its DataSource). */
+  t: import("./app").TestApp;
+  first: { url: string; close(): Promise<void> };
+  second: { url: string; close(): Promise<void> };
+  close(): Promise<void>;
+}
+
+/** Starts {@link TwoInstances} with the same app options (the session secret and store) on both. */
+export async function startTwoInstances(options: import("../../app").BlogAppOptions): Promise<TwoInstances> {
+  const { startTestApp } = await import("./app");
+  const { createBlogApp } = await import("../../app");
+  const { dataSourceOptions } = await import("../../ormconfig");
+  const { DataSource } = await import("typeorm");
+  const t = await startTestApp(options);
+  const secondSource = new DataSource(dataSourceOptions(t.database.url));
+  await secondSource.initialize();
+  const other = createBlogApp(secondSource, options);
+  const [first, second] = [await listen(t.app), await listen(other.app)];
+  return {
+    t, first, second,
+    async close() {
+      await first.close();
+      await second.close();
+      await other.ajax.close();
+      if (secondSource.isInitialized) await secondSource.destroy();
+      await t.close();
+    },
+  };
+}
