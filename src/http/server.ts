@@ -25,7 +25,7 @@ const CLIENT_ERRORS: Record<string, number> = {
  * reply, then closes the connection. The request's headers are not known here, so it is the
  * envelope even when the client asked for problem+json.
  */
-function answerClientError(error: Error & { code?: string }, socket: Duplex & { _httpMessage?: { headersSent?: boolean } | null }): void {
+function answerClientError(error: Error & { code?: string; rawPacket?: unknown }, socket: Duplex & { _httpMessage?: { headersSent?: boolean } | null }): void {
   if (!socket.writable || socket._httpMessage?.headersSent) {
     socket.destroy();
     return;
@@ -33,8 +33,10 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex & { 
   const status = CLIENT_ERRORS[error.code ?? ""] ?? 400;
   const message = status === 408 ? "Request timeout." : status === 431 ? "Request headers too large." : "Malformed request.";
   const body = JSON.stringify({ success: false, data: { code: status, message } });
+  // An answer to HEAD has no body, or the client reads the body as the start of a next answer.
+  const head = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString("latin1") === "HEAD ";
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-    `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${head ? "" : body}`,
   // Whatever the client still sends is not read: close once the answer is out.
   () => socket.destroy());
 }

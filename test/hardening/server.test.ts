@@ -94,6 +94,10 @@ describe("hardening: slow and malformed clients against the server process", fun
     expect(statusAndBody(garbage.text)).to.deep.equal({ status: 400, body: { success: false, data: { code: 400, message: "Malformed request." } } });
     const huge = await rawExchange(server.port, [`POST /ajax/blog/echo.json HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`]);
     expect(statusAndBody(huge.text)).to.deep.equal({ status: 431, body: { success: false, data: { code: 431, message: "Request headers too large." } } });
+    // A HEAD request the parser refuses gets the headers of the answer and no body.
+    const head = await rawExchange(server.port, ["HEAD /ajax/\u00e9t\u00e9.json HTTP/1.1\r\nHost: x\r\n\r\n"]);
+    expect(head.text).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(head.text.endsWith("\r\n\r\n"), head.text).to.equal(true);
     const smuggle = await rawExchange(server.port, ["POST /ajax/blog/echo.json HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"]);
     expect(statusAndBody(smuggle.text).status).to.equal(400);
   });
