@@ -44,13 +44,25 @@ export class ArticleEndpoint extends ModelEndpoint<Article, User> {
   }
 }
 
-/** Comments: the author owns them; the article must be one the user may see. */
+/**
+ * Comments: the author owns them; a comment is visible where its article is (so a draft's
+ * comments, and through them the draft's existence, stay hidden), and a new comment's article
+ * must be one the user may see.
+ */
 export class CommentEndpoint extends ModelEndpoint<Comment, User> {
   entity = Comment;
   ownerField = "author";
   filterFields = ["article"];
   orderFields = ["id", "createdAt"];
   depth = 2;
+
+  scope(qb: SelectQueryBuilder<Comment>, user: User | null): void {
+    if (this.isStaff(user)) return;
+    // The article endpoint's own scope, as a subquery: one policy, applied in one place.
+    const visible = qb.subQuery().select(`${qb.escape("visible")}.${qb.escape("id")}`).from(Article, "visible");
+    articles.scope(visible as SelectQueryBuilder<Article>, user);
+    qb.andWhere(`${qb.escape(qb.alias)}.${qb.escape("articleId")} IN ${visible.getQuery()}`, visible.getParameters());
+  }
 }
 
 /** Users: get and list only, showing id, username and isStaff and nothing else. */

@@ -75,7 +75,7 @@ export class Registry {
 
   /**
    * The endpoint whose rules show records of an entity: the first one registered for it, or a
-   * plain {@link ModelEndpoint} (default field rules, all rows) when none is.
+   * stand-in that shows only the pk ({@link ModelEndpoint.isFallback}) when none is.
    */
   endpointFor(metadata: EntityMetadata): ModelEndpoint {
     const registered = this.byEntity.get(metadata.target);
@@ -84,6 +84,10 @@ export class Registry {
     if (!fallback) {
       fallback = new ModelEndpoint();
       fallback.entity = metadata.target;
+      fallback.isFallback = true;
+      fallback.fields = [];
+      fallback.depth = 0;
+      fallback.ops = [];
       fallback.bind({ ...this.runtime, endpointFor: (m) => this.endpointFor(m) });
       this.defaults.set(metadata.target, fallback);
     }

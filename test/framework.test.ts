@@ -2,7 +2,8 @@ import { expect } from "chai";
 import express from "express";
 import Joi from "joi";
 import { AJAXError, createAjax, defineApp, endpoint, ModelEndpoint } from "../src";
-import { Article, Category, User } from "../entities";
+import { Article, Category, Comment, User } from "../entities";
+import { ArticleEndpoint, UserEndpoint } from "../endpoints/blog";
 import { Client, startTestApp, type TestApp } from "./support/app";
 
 /** Builds a router over the test app's DataSource with apps of the test's own. */
@@ -79,6 +80,51 @@ describe("registration and crashes", () => {
     expect(await t.dataSource.getRepository(Category).countBy({ title: "first" })).to.equal(0);
     expect((await client.post("/ajax/shop/two_categories.json", {})).status).to.equal(200);
     expect(await t.dataSource.getRepository(Category).count()).to.equal(2);
+  });
+
+  it("gives a related record the user may not see as its pk", async () => {
+    class OpenComments extends ModelEndpoint<Comment, User> { entity = Comment; ownerField = "author"; }
+    const { app } = routerWith(t, [defineApp("shop").model("article", ArticleEndpoint).model("comment", OpenComments).model("user", UserEndpoint)]);
+    const alice = new Client(app);
+    await alice.login("alice");
+    const draft = (await alice.post("/ajax/shop/article.json", { title: "Hidden draft" })).body.data.id;
+    const comment = (await alice.post("/ajax/shop/comment.json", { article: draft, body: "note" })).body.data.id;
+    const bob = new Client(app);
+    await bob.login("bob");
+    const seen = await bob.post(`/ajax/shop/comment/${comment}/get.json`);
+    expect(seen.body.data.article).to.equal(draft);
+    expect(seen.body.data.author).to.deep.equal({ id: 1, username: "alice", isStaff: true });
+  });
+
+  it("shows records of an entity that no endpoint serves as their pk only", async () => {
+    const { app } = routerWith(t, [defineApp("shop").model("article", ArticleEndpoint)]);
+    const alice = new Client(app);
+    const login = await alice.login("alice");
+    expect(login.body.data).to.deep.equal({ id: 1 });
+    const created = await alice.post("/ajax/shop/article.json", { title: "Mine" });
+    expect(created.body.data.author).to.equal(1);
+    expect(created.text).not.to.match(/email|passwordHash|isActive|username/);
+  });
+
+  it("encodes records a declared op returns by the endpoint's rules", async () => {
+    class Users extends ModelEndpoint<User, User> {
+      entity = User;
+      fields = ["id", "username"];
+      recordOps = { me: { requires: "get" as const, handler: (record: User) => record } };
+      modelOps = { everyone: { transaction: false, handler: (ctx: import("../src").RequestContext) => ctx.manager.find(User) } };
+    }
+    const { app } = routerWith(t, [defineApp("shop").model("user", Users)]);
+    const alice = new Client(app);
+    await alice.login("alice");
+    expect((await alice.post("/ajax/shop/user/1/me.json")).body.data).to.deep.equal({ id: 1, username: "alice" });
+    const everyone = await alice.post("/ajax/shop/user/everyone.json");
+    expect(everyone.body.data[0]).to.deep.equal({ id: 1, username: "alice" });
+    expect(everyone.text).not.to.match(/passwordHash|email|scrypt/);
+  });
+
+  it("refuses a built-in command type through custom(), so script stays behind its switch", () => {
+    const { ResponseCommands } = require("../src") as typeof import("../src");
+    expect(() => new ResponseCommands(false).custom("script", { code: "alert(1)" })).to.throw(/built-in/);
   });
 
   it("runs declared record and model ops, with their permission checks", async () => {

@@ -113,6 +113,8 @@ describe("list: pagination, filters, ordering, search (CONTRACT.md §5)", () => 
       { filter: { title__regex: "x" } },
       { filter: { published: "maybe" } },
       { filter: { createdAt__gt: "yesterday" } },
+      { filter: { createdAt__gt: "2026-02-30T10:00:00Z" } },
+      { filter: { createdAt__gt: "2026-02-01T24:00:00Z" } },
       { filter: { category: "abc" } },
       { filter: "title" },
       { filter: { title: { $ne: 1 } } },

@@ -219,14 +219,18 @@ describe("model ops: create, get, update, delete (CONTRACT.md §5, §6)", () => 
       expect(response.text).not.to.match(/passwordHash|email|isActive/);
     });
 
-    it("shows an article the reader may no longer see as its pk", async () => {
+    it("hides the comments of an article the reader may not see, in get, list and filters", async () => {
       const article = (await bob.post("/ajax/blog/article.json", { title: "Soon hidden", published: true })).body.data;
       const comment = (await alice.post("/ajax/blog/comment.json", { article: article.id, body: "Hm" })).body.data.id;
       await bob.post(`/ajax/blog/article/${article.id}/update.json`, { published: false, _version: article.version });
       const carol = await loggedInAs(t, "carol");
-      const response = await carol.post(`/ajax/blog/comment/${comment}/get.json`);
-      expect(response.body.data.article).to.equal(article.id);
-      expect(response.body.data.author).to.deep.equal({ id: 1, username: "alice", isStaff: true });
+      const hidden = await carol.post(`/ajax/blog/comment/${comment}/get.json`);
+      const missing = await carol.post("/ajax/blog/comment/987654/get.json");
+      expect([hidden.status, hidden.body]).to.deep.equal([missing.status, missing.body]);
+      const filtered = await carol.post("/ajax/blog/comment/list.json", { filter: { article: article.id } });
+      expect([filtered.body.total, filtered.body.data]).to.deep.equal([0, []]);
+      expect((await bob.post(`/ajax/blog/comment/${comment}/get.json`)).body.data.article.id).to.equal(article.id);
+      expect((await alice.post(`/ajax/blog/comment/${comment}/get.json`)).status).to.equal(200);
     });
   });
 });

@@ -139,7 +139,7 @@ function parseMultipart(req: Request, res: Response, limits: BodyLimits): Promis
       stream.on("end", () => openStreams.delete(stream));
       stream.on("limit", () => fail(new AJAXError(413, `File too large (at most ${limits.fileBytes} bytes).`)));
       // The stream stays paused until the pipeline reads it, so no chunk misses the file or the hash.
-      writes.push(folderOnce().then(async (path) => {
+      const write = folderOnce().then(async (path) => {
         file.path = join(path, `upload-${index}`);
         await pipeline(stream, async function* (chunks: AsyncIterable<Buffer>) {
           for await (const chunk of chunks) {
@@ -149,7 +149,11 @@ function parseMultipart(req: Request, res: Response, limits: BodyLimits): Promis
           }
         }, createWriteStream(file.path));
         file.sha256 = hash.digest("hex");
-      }));
+      });
+      // After a failure the parser never closes, so nothing else awaits this write; its
+      // rejection (a destroyed stream) must not become an unhandled rejection that ends the process.
+      write.catch(() => {});
+      writes.push(write);
     });
     parser.on("filesLimit", () => fail(new AJAXError(413, `Too many files (at most ${limits.files}).`)));
     parser.on("fieldsLimit", () => fail(new AJAXError(413, "Too many form fields.")));
@@ -162,6 +166,10 @@ function parseMultipart(req: Request, res: Response, limits: BodyLimits): Promis
         req.files = files;
         resolve();
       }, () => fail(new AJAXError(400, Messages.malformed)));
+    });
+    // A client that goes away mid-body: close the open files (each holds a descriptor) and stop.
+    req.once("close", () => {
+      if (!req.complete) fail(new AJAXError(400, Messages.malformed));
     });
     req.pipe(parser);
   });

@@ -1,3 +1,4 @@
+import type { ObjectLiteral } from "typeorm";
 import type { Request, Response } from "express";
 import type { ObjectSchema } from "joi";
 import { isAsyncGeneratorFunction, type AdHocEndpoint } from "../adhoc";
@@ -86,7 +87,7 @@ async function runModelOp(route: Extract<Route, { kind: "model" }>, ctx: Request
   if (op.params) ctx.params = validateParams(op.params, ctx.params);
   const gate = gateOf(ctx.dataSource);
   const run = op.transaction === false ? gate.read.bind(gate) : gate.write.bind(gate);
-  return { data: await run(async (manager) => { ctx.manager = manager; return op.handler(ctx); }) };
+  return { data: await run(async (manager) => { ctx.manager = manager; return encodeReturnedRecords(endpoint, await op.handler(ctx), ctx); }) };
 }
 
 async function runRecordOp(route: Extract<Route, { kind: "record" }>, ctx: RequestContext): Promise<unknown> {
@@ -106,8 +107,21 @@ async function runRecordOp(route: Extract<Route, { kind: "record" }>, ctx: Reque
       : requires === "delete" ? await endpoint.canDelete(ctx.user, record, ctx)
         : await endpoint.canUpdate(ctx.user, record, {}, ctx);
     if (!allowed) throw new AJAXError(403, Messages.forbidden);
-    return op.handler(record, ctx);
+    return encodeReturnedRecords(endpoint, await op.handler(record, ctx), ctx);
   });
+}
+
+/**
+ * A declared op that returns records of its entity (the record it was given, rows it loaded)
+ * has them encoded by the endpoint's rules, as every built-in op does: a raw record still
+ * holds its hidden columns. Anything else is returned as it is.
+ */
+async function encodeReturnedRecords(endpoint: ModelEndpoint, result: unknown, ctx: RequestContext): Promise<unknown> {
+  const prototype = (endpoint.metadata.target as { prototype?: object }).prototype;
+  const isRecord = (value: unknown) => value !== null && typeof value === "object" && prototype !== undefined && Object.getPrototypeOf(value) === prototype;
+  if (isRecord(result)) return (await encodeRecords(endpoint, [result as ObjectLiteral], ctx))[0];
+  if (Array.isArray(result) && result.length > 0 && result.every(isRecord)) return encodeRecords(endpoint, result as ObjectLiteral[], ctx);
+  return result;
 }
 
 /**

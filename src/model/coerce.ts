@@ -117,6 +117,10 @@ function coerceDate(value: unknown): Coerced {
 function coerceDatetime(value: unknown): Coerced {
   if (typeof value === "string" && DATETIME_TEXT.test(value.trim())) {
     const text = value.trim();
+    // JavaScript moves an impossible day or hour on ("02-30" becomes March 2): refuse it instead.
+    const time = /[T ](\d{2}):(\d{2})(?::(\d{2}))?/.exec(text);
+    const impossibleTime = time !== null && (Number(time[1]) > 23 || Number(time[2]) > 59 || Number(time[3] ?? 0) > 59);
+    if (!coerceDate(text.slice(0, 10)).ok || impossibleTime) return fail("Datetime has wrong format. Use ISO 8601, e.g. 2026-11-21T10:00:00Z.");
     // A time without an offset is read as UTC, never as the server's local time.
     const hasOffset = /(?:Z|[+-]\d{2}:?\d{2})$/.test(text) && text.length > 10;
     const date = new Date(hasOffset ? text : text.length === 10 ? `${text}T00:00:00Z` : `${text.replace(" ", "T")}Z`);

@@ -90,6 +90,11 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   tags = false;
   /** Where the entity has a version column, update needs the version the client read. */
   requireVersion = true;
+  /**
+   * True for the stand-in the registry makes for an entity that no registered endpoint serves:
+   * it shows nothing but the pk, and relations to it are given as their pk (deny by default).
+   */
+  isFallback = false;
   /** Record-level ops beyond the built-in ones. */
   recordOps: Readonly<Record<string, RecordOpDefinition<T>>> = {};
   /** Model-level ops beyond the built-in ones. */

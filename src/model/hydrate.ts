@@ -12,7 +12,8 @@ type Cache = Map<ModelEndpoint, Map<string, Cached>>;
 /** Relations of an endpoint that are expanded into records. */
 function hydratedRelations(endpoint: ModelEndpoint): FieldRule[] {
   const only = endpoint.hydrate ? new Set(endpoint.hydrate) : undefined;
-  return endpoint.rules.readable.filter((rule) => rule.relation && (!only || only.has(rule.name)));
+  return endpoint.rules.readable.filter((rule) => rule.relation && (!only || only.has(rule.name))
+    && !endpoint.runtime.endpointFor(rule.relation.inverseEntityMetadata).isFallback);
 }
 
 /**

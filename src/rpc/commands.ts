@@ -19,6 +19,8 @@ export type ResponseCommand =
  * The commands an endpoint queues for the page: Flask-Sijax's `obj_response`, as data.
  * Nothing here runs code in the browser except `script`, which the router must enable.
  */
+const BUILT_IN_TYPES: ReadonlySet<string> = new Set(["alert", "html", "text", "attr", "prop", "css", "remove", "redirect", "call", "script"]);
+
 export class ResponseCommands {
   private queue: ResponseCommand[] = [];
 
@@ -42,7 +44,11 @@ export class ResponseCommands {
     return this.push({ type: "script", code: String(code) });
   }
   /** A command of a type the page registered a processor for. */
-  custom(type: string, payload: Record<string, unknown> = {}): this { return this.push({ ...payload, type }); }
+  custom(type: string, payload: Record<string, unknown> = {}): this {
+    // A built-in type must come through its own method, so that `script` stays behind its switch.
+    if (BUILT_IN_TYPES.has(type)) throw new Error(`ajax-endpoints: "${type}" is a built-in command; use commands.${type}()`);
+    return this.push({ ...payload, type });
+  }
 
   private push(command: ResponseCommand): this {
     this.queue.push(command);
