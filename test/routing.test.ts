@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { readdirSync } from "node:fs";
+import { connect } from "node:net";
 import request from "supertest";
 import { Client, loggedIn, startTestApp, type TestApp } from "./support/app";
 
@@ -152,6 +154,29 @@ describe("routing, methods and the envelope (CONTRACT.md §1-4)", () => {
     // The writes the failure cut short must not end the process (an unhandled rejection would).
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await alice.post("/ajax/blog/say_hi.json")).status).to.equal(200);
+  });
+
+  it("closes the open files of uploads the client abandons mid-body", async () => {
+    const server = t.app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as import("node:net").AddressInfo;
+    const openFiles = () => readdirSync("/proc/self/fd").length;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      const before = openFiles();
+      for (let i = 0; i < 10; i++) {
+        const socket = connect(port, "127.0.0.1");
+        await new Promise((resolve) => socket.once("connect", resolve));
+        socket.write("POST /ajax/blog/upload.json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=cut\r\n"
+          + "Content-Length: 100000\r\n\r\n--cut\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n" + "x".repeat(2000));
+        await sleep(50);
+        socket.destroy();
+      }
+      await sleep(300);
+      expect(openFiles()).to.be.at.most(before + 2);
+    } finally {
+      server.close();
+    }
   });
 
   it("upload: files with names, sizes and sha256", async () => {
