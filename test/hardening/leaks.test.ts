@@ -318,13 +318,14 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
       }
     });
 
-    it("in hydration: a visible record pointing at a row out of scope shows it as its pk only (carol's comment on her draft)", async () => {
-      // The example app lets any logged-in user read every comment (CommentEndpoint has no row scope).
-      const comment = await w.bob.post(`/ajax/blog/comment/${w.seed.comments[1]}/get.json`);
-      expect(comment.status).to.equal(200);
-      expect(comment.json.data.article).to.equal(w.seed.drafts[1]);
+    it("a comment follows its article's scope: carol's comment on her draft answers as a missing comment, and no list shows it", async () => {
+      const hidden = await w.bob.post(`/ajax/blog/comment/${w.seed.comments[1]}/get.json`);
+      const missing = await w.bob.post("/ajax/blog/comment/987654321/get.json");
+      expect([hidden.status, hidden.text]).to.deep.equal([missing.status, missing.text]);
       const list = await w.bob.post("/ajax/blog/comment/list.json", { items_per_page: 100 });
-      expect(list.json.data.find((c: Json) => c.id === w.seed.comments[1]).article).to.equal(w.seed.drafts[1]);
+      expect(list.json.data.map((c: Json) => c.id)).not.to.include(w.seed.comments[1]);
+      const filtered = await w.bob.post("/ajax/blog/comment/list.json", { filter: { article: w.seed.drafts[1] } });
+      expect(filtered.json.total).to.equal(0);
     });
 
     it("in hydration: a relation of any record bob can list that points at a row out of his scope is given as its pk only", async () => {
