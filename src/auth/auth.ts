@@ -4,7 +4,7 @@ import passportModule from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
 import type { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
 import type { RequestContext } from "../context";
-import { gateOf } from "../db/gate";
+import { gateOf, throughGate } from "../db/gate";
 import { AJAXError, Messages } from "../errors";
 import type { ModelEndpoint } from "../model/endpoint";
 import { encodeRecords } from "../model/hydrate";
@@ -126,8 +126,7 @@ export class SessionAuth {
 
   /** The user as the user endpoint shows it. */
   async present(user: ObjectLiteral, ctx: RequestContext): Promise<ObjectLiteral> {
-    return gateOf(this.dataSource).read(async (manager) => {
-      ctx.manager = manager;
+    return throughGate(ctx, "read", async () => {
       return (await encodeRecords(this.userEndpoint, [user], ctx))[0]!;
     });
   }

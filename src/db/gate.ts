@@ -100,3 +100,19 @@ export function gateOf(dataSource: DataSource): DatabaseGate {
   }
   return gate;
 }
+
+/**
+ * Runs a request's work through its DataSource's gate, in one transaction for `"write"`, with
+ * `holder.manager` pointed at the gate's manager (the transaction's), so that every query the
+ * work makes through the context lands where it should.
+ */
+export function throughGate<T>(
+  holder: { dataSource: DataSource; manager: EntityManager }, mode: "read" | "write", work: (manager: EntityManager) => Promise<T> | T,
+): Promise<T> {
+  const gate = gateOf(holder.dataSource);
+  const run = async (manager: EntityManager) => {
+    holder.manager = manager;
+    return work(manager);
+  };
+  return mode === "write" ? gate.write(run) : gate.read(run);
+}

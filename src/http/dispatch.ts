@@ -4,7 +4,7 @@ import type { ObjectSchema } from "joi";
 import { isAsyncGeneratorFunction, type AdHocEndpoint } from "../adhoc";
 import type { SessionAuth } from "../auth/auth";
 import type { RequestContext } from "../context";
-import { gateOf } from "../db/gate";
+import { throughGate } from "../db/gate";
 import { sendSuccess } from "../envelope";
 import { AJAXError, fieldErrors, Messages } from "../errors";
 import type { ModelEndpoint } from "../model/endpoint";
@@ -63,10 +63,7 @@ async function runAdHoc(endpoint: AdHocEndpoint, ctx: RequestContext, deps: Disp
     }
     return { data: encode(await collectStream(generator)) };
   }
-  const gate = gateOf(ctx.dataSource);
-  const run = endpoint.options.transaction ? gate.write.bind(gate) : gate.read.bind(gate);
-  return { data: encode(await run(async (manager) => {
-    ctx.manager = manager;
+  return { data: encode(await throughGate(ctx, endpoint.options.transaction ? "write" : "read", async () => {
     return handler(ctx.req, ctx);
   })) };
 }
@@ -75,8 +72,7 @@ async function runModelOp(route: Extract<Route, { kind: "model" }>, ctx: Request
   const { endpoint } = route;
   if (route.op === "create") return { data: await createOp(endpoint, ctx) };
   if (route.op === "list") {
-    return gateOf(ctx.dataSource).read(async (manager) => {
-      ctx.manager = manager;
+    return throughGate(ctx, "read", async () => {
       if (!(await endpoint.canList(ctx.user, ctx))) throw new AJAXError(403, Messages.forbidden);
       const { records, total, query } = await listPage(endpoint, ctx);
       const data = await encodeRecords(endpoint, records, ctx);
@@ -85,9 +81,7 @@ async function runModelOp(route: Extract<Route, { kind: "model" }>, ctx: Request
   }
   const op = endpoint.modelOps[route.op]!;
   if (op.params) ctx.params = validateParams(op.params, ctx.params);
-  const gate = gateOf(ctx.dataSource);
-  const run = op.transaction === false ? gate.read.bind(gate) : gate.write.bind(gate);
-  return { data: await run(async (manager) => { ctx.manager = manager; return encodeReturnedRecords(endpoint, await op.handler(ctx), ctx); }) };
+  return { data: await throughGate(ctx, op.transaction === false ? "read" : "write", async () => encodeReturnedRecords(endpoint, await op.handler(ctx), ctx)) };
 }
 
 async function runRecordOp(route: Extract<Route, { kind: "record" }>, ctx: RequestContext): Promise<unknown> {
@@ -97,10 +91,7 @@ async function runRecordOp(route: Extract<Route, { kind: "record" }>, ctx: Reque
   if (route.op === "delete") return deleteOp(endpoint, pk, ctx);
   const op = endpoint.recordOps[route.op]!;
   if (op.params) ctx.params = validateParams(op.params, ctx.params);
-  const gate = gateOf(ctx.dataSource);
-  const run = op.transaction === false ? gate.read.bind(gate) : gate.write.bind(gate);
-  return run(async (manager) => {
-    ctx.manager = manager;
+  return throughGate(ctx, op.transaction === false ? "read" : "write", async () => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     const requires = op.requires ?? "update";
     const allowed = requires === "get" ? true

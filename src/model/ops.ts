@@ -1,7 +1,7 @@
 import type { ObjectLiteral } from "typeorm";
 import { AJAXError, Messages } from "../errors";
 import type { RequestContext } from "../context";
-import { gateOf } from "../db/gate";
+import { throughGate } from "../db/gate";
 import { dialectOf, nowSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import { encodeRecords } from "./hydrate";
@@ -51,16 +51,14 @@ function stampDates(endpoint: ModelEndpoint, values: ObjectLiteral, op: "create"
 
 /** get: the record, hydrated. */
 export async function getOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
-  return gateOf(ctx.dataSource).read(async (manager) => {
-    ctx.manager = manager;
+  return throughGate(ctx, "read", async (manager) => {
     return encodeOne(endpoint, await loadVisibleRecord(endpoint, pk, ctx), ctx);
   });
 }
 
 /** create: writable fields only, owner set by the server, one transaction; answers the record as read back. */
 export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Promise<ObjectLiteral> {
-  return gateOf(ctx.dataSource).write(async (manager) => {
-    ctx.manager = manager;
+  return throughGate(ctx, "write", async (manager) => {
     const { values, extra } = await checkWrite(endpoint, ctx);
     if (endpoint.ownerField && ctx.user) {
       const owner = endpoint.rules.byName.get(endpoint.ownerField)!;
@@ -81,8 +79,7 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
 
 /** update: partial, only changed fields written, version-checked; answers the record as read back. */
 export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
-  return gateOf(ctx.dataSource).write(async (manager) => {
-    ctx.manager = manager;
+  return throughGate(ctx, "write", async (manager) => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     const versionRule = endpoint.rules.version;
     const version = versionRule ? expectedVersion(ctx) : undefined;
@@ -112,8 +109,7 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
 
 /** delete: answers `{pk}`; a second delete is a `404`. */
 export async function deleteOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<{ pk: unknown }> {
-  return gateOf(ctx.dataSource).write(async (manager) => {
-    ctx.manager = manager;
+  return throughGate(ctx, "write", async (manager) => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     if (!(await endpoint.canDelete(ctx.user, record, ctx))) throw new AJAXError(403, Messages.forbidden);
     const versionRule = endpoint.rules.version;

@@ -1,6 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { RequestContext } from "../context";
-import { gateOf } from "../db/gate";
+import { throughGate } from "../db/gate";
 import { AJAXError, Messages } from "../errors";
 import { setTagsProbe } from "../http/routes";
 import type { ModelEndpoint } from "../model/endpoint";
@@ -67,8 +67,7 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
   if (command === "similar") {
     onlyKeys(ctx.params, ["limit"]);
     const limit = readLimit(ctx.params.limit);
-    return gateOf(ctx.dataSource).read(async (manager) => {
-      ctx.manager = manager;
+    return throughGate(ctx, "read", async (manager) => {
       await loadVisibleRecord(endpoint, pk, ctx);
       return encodeRecords(endpoint, await similarRecords(endpoint, objectId, limit, ctx), ctx);
     });
@@ -78,8 +77,7 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
   if (command !== "clear" && ctx.params.tags === undefined) {
     throw new AJAXError(400, Messages.invalid, { errors: { tags: [Messages.required] } });
   }
-  return gateOf(ctx.dataSource).write(async (manager) => {
-    ctx.manager = manager;
+  return throughGate(ctx, "write", async (manager) => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     if (!(await endpoint.canTag(ctx.user, record as never, ctx))) throw new AJAXError(403, Messages.forbidden);
     if (command === "add") await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
