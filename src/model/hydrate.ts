@@ -9,11 +9,22 @@ const DENIED = Symbol("denied");
 type Cached = ObjectLiteral | typeof DENIED;
 type Cache = Map<ModelEndpoint, Map<string, Cached>>;
 
+/**
+ * Relations an endpoint expands, worked out once per binding: keyed by the endpoint's field
+ * rules, which `bind()` builds anew for every router the endpoint is registered with.
+ */
+const expandedRelations = new WeakMap<object, ReadonlySet<FieldRule>>();
+
 /** Relations of an endpoint that are expanded into records. */
-function hydratedRelations(endpoint: ModelEndpoint): FieldRule[] {
-  const only = endpoint.hydrate ? new Set(endpoint.hydrate) : undefined;
-  return endpoint.rules.readable.filter((rule) => rule.relation && (!only || only.has(rule.name))
-    && !endpoint.runtime.endpointFor(rule.relation.inverseEntityMetadata).isFallback);
+function hydratedRelations(endpoint: ModelEndpoint): ReadonlySet<FieldRule> {
+  let relations = expandedRelations.get(endpoint.rules);
+  if (!relations) {
+    const only = endpoint.hydrate ? new Set(endpoint.hydrate) : undefined;
+    relations = new Set(endpoint.rules.readable.filter((rule) => rule.relation && (!only || only.has(rule.name))
+      && !endpoint.runtime.endpointFor(rule.relation.inverseEntityMetadata).isFallback));
+    expandedRelations.set(endpoint.rules, relations);
+  }
+  return relations;
 }
 
 /**
@@ -85,7 +96,7 @@ function encodeOne(
   endpoint: ModelEndpoint, record: ObjectLiteral, depthLeft: number, path: Set<string>, cache: Cache,
 ): ObjectLiteral {
   const out: ObjectLiteral = {};
-  const expand = new Set(hydratedRelations(endpoint));
+  const expand = hydratedRelations(endpoint);
   for (const rule of endpoint.rules.readable) {
     if (!rule.relation) {
       out[rule.name] = encodeValue(record[rule.name], rule);
