@@ -16,6 +16,13 @@ export interface EndpointOptions {
   loginRequired?: boolean;
   /** Run in one transaction; `ctx.manager` is the transaction's manager. */
   transaction?: boolean;
+  /**
+   * Takes files (multipart file parts, in `ctx.files`): `true` with the router's limits, or
+   * its own `count` and `bytes`. Endpoints without it refuse any file part before it is read
+   * (`415`), and even here a file is written to disk only after the CSRF token (header, or a
+   * `csrf_token` field sent before the file) and `loginRequired` have passed.
+   */
+  files?: true | { count?: number; bytes?: number };
 }
 
 /** An ad-hoc endpoint, ready to register with `app.endpoint(name, ...)`. */

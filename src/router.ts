@@ -1,15 +1,18 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import session, { type Store } from "express-session";
 import type { DataSource } from "typeorm";
+import { RedisStore as RateLimitRedisStore } from "rate-limit-redis";
 import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
-import { csrfGuard, issueToken } from "./auth/csrf";
+import { CsrfProtection } from "./auth/csrf";
+import { AjaxSession } from "./auth/session-entity";
 import { createSessionStore, type SessionStoreOptions } from "./auth/session-store";
 import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
-import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits } from "./http/body";
+import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, type FileLimits } from "./http/body";
 import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
 import { getOnly } from "./http/get-only";
 import { resolveRoute, type Route } from "./http/routes";
+import { apiSecurityHeaders } from "./http/security-headers";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
 import { wireTypes, type WireTypes } from "./rpc/types";
@@ -93,22 +96,29 @@ declare module "express-serve-static-core" {
 export function createAjax(options: AjaxOptions): Ajax {
   const { dataSource } = options;
   if (!dataSource.isInitialized) throw new Error("ajax-endpoints: initialize the DataSource before createAjax()");
+  if (!options.session.store && !options.session.redisUrl) requireEntity(dataSource, AjaxSession, "AjaxSession", "sessions live in the app's database");
   const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...options.limits };
   const authRuntime = resolveAuthRuntime(options.auth, dataSource);
   const registry = new Registry(options.apps, { dataSource, ...authRuntime });
-  const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime);
-  const { store, close } = createSessionStore(dataSource, options.session);
-  const sessionMiddleware = sessionHandler(options.session, store);
+  const sessions = createSessionStore(dataSource, options.session);
+  const csrf = new CsrfProtection({
+    signingSecrets: ([] as string[]).concat(options.session.secret), trustedOrigins: options.trustedOrigins,
+  });
+  const redis = sessions.redis;
+  const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime, csrf,
+    redis ? (prefix) => new RateLimitRedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) }) : undefined);
+  const sessionMiddleware = sessionHandler(options.session, sessions.store);
   const debug = options.debug === true;
   const report = options.onError ?? ((error: unknown) => console.error("ajax-endpoints: unhandled error", error));
 
   const toError = (error: unknown): AJAXError => toAJAXError(error, debug);
 
   const router = express.Router({ caseSensitive: true, strict: true });
-  const sessionChain = [sessionMiddleware, ...auth.middleware];
+  router.use(apiSecurityHeaders);
+  const sessionChain = [csrf.attach, sessionMiddleware, ...auth.middleware];
 
   router.all("/csrf.json", getOnly, ...sessionChain, async (req: Request, res: Response) => {
-    sendSuccess(res, { token: await issueToken(req, res) });
+    sendSuccess(res, { token: await csrf.issueToken(req, res) });
   });
 
   router.use(clientScriptRoutes(registry));
@@ -127,7 +137,10 @@ export function createAjax(options: AjaxOptions): Ajax {
     req.ajaxRoute = route;
     next();
   });
-  router.use(...sessionChain, bodyParser(limits), csrfGuard(options.trustedOrigins));
+  // The gate comes before the body wherever it can: a wrong header token is refused before a
+  // byte of the body is read, and a file is written only after the token (header, or a form
+  // field sent before the file) and the endpoint's authenticate have passed.
+  router.use(...sessionChain, csrf.beforeBody, bodyParser(limits, uploadGate(csrf, limits)), csrf.guard);
   router.use((req: Request, res: Response, next: NextFunction) => {
     const route = req.ajaxRoute!;
     if (route.kind === "auth" && route.op === "login") return runAll(auth.loginLimiter, req, res, next);
@@ -146,7 +159,34 @@ export function createAjax(options: AjaxOptions): Ajax {
     sendError(req, res, failure);
   });
 
-  return { router, session: sessionChain, registry, close, openapi };
+  return { router, session: sessionChain, registry, close: sessions.close, openapi };
+}
+
+/**
+ * Fails at start-up, in one line that names the export to add, when the DataSource lacks an
+ * entity the framework needs: otherwise the first request that needs it would fail.
+ */
+export function requireEntity(dataSource: DataSource, entity: Function, exportName: string, why: string): void {
+  if (!dataSource.hasMetadata(entity)) {
+    throw new Error(`ajax-endpoints: ${why}, so the DataSource needs the ${exportName} entity: add ${exportName} (exported by ajax-endpoints) to its entities and its table to your migrations`);
+  }
+}
+
+/** Which routes take files, and the gate an upload passes before its first file is written. */
+function uploadGate(csrf: CsrfProtection, limits: BodyLimits): BodyRouteRules {
+  return {
+    filesFor(req: Request): FileLimits | undefined {
+      const route = req.ajaxRoute;
+      const files = route?.kind === "adhoc" ? route.endpoint.options.files : undefined;
+      if (!files) return undefined;
+      return { count: (files === true ? undefined : files.count) ?? limits.files, bytes: (files === true ? undefined : files.bytes) ?? limits.fileBytes };
+    },
+    async beforeFirstFile(req, _res, fields) {
+      csrf.verifyFields(req, fields);
+      const route = req.ajaxRoute;
+      if (route?.kind === "adhoc" && route.endpoint.options.loginRequired && !req.user) throw new AJAXError(401, Messages.unauthenticated);
+    },
+  };
 }
 
 /** Runs middleware in order, stopping at the first that does not call `next()` plainly. */

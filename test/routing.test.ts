@@ -146,11 +146,11 @@ describe("routing, methods and the envelope (CONTRACT.md §1-4)", () => {
     expect(events[0]!.data.commands).to.deep.equal([{ type: "text", selector: "#countdown", text: "3" }]);
   });
 
-  it("answers 413 to too many files and goes on serving", async () => {
+  it("answers 415 to files sent to a route that takes none, and goes on serving", async () => {
     let call = new Client(t.app).agent.post("/ajax/auth/login.json");
     for (let i = 0; i < 12; i++) call = call.attach(`file${i}`, Buffer.from("x".repeat(1000)), `file${i}.txt`);
     const response = await call;
-    expectErrorEnvelope(response, 413);
+    expectErrorEnvelope(response, 415);
     // The writes the failure cut short must not end the process (an unhandled rejection would).
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await alice.post("/ajax/blog/say_hi.json")).status).to.equal(200);

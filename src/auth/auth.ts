@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { rateLimit, ipKeyGenerator } from "express-rate-limit";
+import { rateLimit, ipKeyGenerator, type Store as RateLimitStore } from "express-rate-limit";
 import passportModule from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
 import type { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
@@ -9,7 +9,7 @@ import { AJAXError, Messages } from "../errors";
 import type { ModelEndpoint } from "../model/endpoint";
 import { encodeRecords } from "../model/hydrate";
 import type { Registry } from "../registry";
-import { rotateToken } from "./csrf";
+import type { CsrfProtection } from "./csrf";
 import { hashPassword, verifyPassword } from "./passwords";
 
 /** Who may log in, and how the framework reads a user. */
@@ -64,7 +64,15 @@ export class SessionAuth {
   private readonly usernameColumn: string;
   private readonly hashField: string;
 
-  constructor(private readonly options: AuthOptions, private readonly dataSource: DataSource, registry: Registry, private readonly runtime: AuthRuntime) {
+  /**
+   * @param limiterStore where failed logins are counted: one store per limiter, by its prefix
+   *   (Redis, so that every server counts together); default: this process's memory.
+   */
+  constructor(
+    private readonly options: AuthOptions, private readonly dataSource: DataSource, registry: Registry,
+    private readonly runtime: AuthRuntime, private readonly csrf: CsrfProtection,
+    limiterStore?: (prefix: string) => RateLimitStore,
+  ) {
     const metadata = dataSource.getMetadata(options.userEntity);
     this.userEndpoint = registry.endpointFor(metadata);
     const usernameField = options.usernameField ?? "username";
@@ -95,9 +103,12 @@ export class SessionAuth {
     this.middleware = [this.passport.initialize(), this.passport.session()];
 
     const windowMs = options.loginLimit?.windowMs ?? 15 * 60 * 1000;
-    const limiter = (limit: number, key: (req: Request) => string) => rateLimit({
+    const limiter = (name: string, limit: number, key: (req: Request) => string) => rateLimit({
       windowMs, limit, skipSuccessfulRequests: true, standardHeaders: "draft-8", legacyHeaders: false,
       keyGenerator: key,
+      ...(limiterStore ? { store: limiterStore(`ajax:login:${name}:`) } : {}),
+      // A limiter whose store (Redis) is down lets logins through rather than locking everyone out.
+      passOnStoreError: true,
       handler: (req: Request, _res: Response, next: NextFunction) => {
         const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
         const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
@@ -110,8 +121,8 @@ export class SessionAuth {
       return typeof value === "string" ? value.trim().toLowerCase().slice(0, 150) : "";
     };
     this.loginLimiter = [
-      limiter(options.loginLimit?.perIp ?? 50, ip),
-      limiter(options.loginLimit?.perUsername ?? 5, (req) => `${ip(req)}|${username(req)}`),
+      limiter("ip", options.loginLimit?.perIp ?? 50, ip),
+      limiter("user", options.loginLimit?.perUsername ?? 5, (req) => `${ip(req)}|${username(req)}`),
     ];
   }
 
@@ -148,7 +159,7 @@ export class SessionAuth {
     if (!user) throw new AJAXError(401, Messages.badCredentials);
     // passport regenerates the session here: the id changes at login (no session fixation).
     await new Promise<void>((resolve, reject) => req.logIn(user, (error) => (error ? reject(error) : resolve())));
-    await rotateToken(req, res);
+    await this.csrf.rotate(req, res);
     ctx.user = user;
     return this.present(user, ctx);
   }
@@ -157,7 +168,7 @@ export class SessionAuth {
   async logout(ctx: RequestContext): Promise<null> {
     const { req, res } = ctx;
     await new Promise<void>((resolve, reject) => req.logOut((error) => (error ? reject(error) : resolve())));
-    await rotateToken(req, res);
+    await this.csrf.rotate(req, res);
     return null;
   }
 

@@ -66,10 +66,33 @@ export interface SessionStoreOptions {
   redisUrl?: string;
   /** Key prefix in Redis (default `ajax:sess:`). */
   redisPrefix?: string;
+  /** How often expired sessions are deleted from the database, in milliseconds (default 10 minutes). */
+  purgeIntervalMs?: number;
 }
 
-/** Builds the store: a given one, Redis when a URL is given, else the app's own database. */
-export function createSessionStore(dataSource: DataSource, options: SessionStoreOptions): { store: Store; close(): Promise<void> } {
+/** A session store, and the Redis client when sessions live in Redis (the login limiter shares it). */
+export interface SessionStoreHandle {
+  store: Store;
+  redis?: ReturnType<typeof createClient>;
+  close(): Promise<void>;
+}
+
+/** How often expired sessions are deleted from the database (default: every 10 minutes). */
+export const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+/**
+ * Deletes every expired session row: the store's own clean-up removes only two per save, so
+ * without this the table only grows. Errors (the database away) wait for the next round.
+ */
+export async function purgeExpiredSessions(dataSource: DataSource): Promise<number> {
+  const column = dataSource.driver.escape(dataSource.getMetadata(AjaxSession).findColumnWithPropertyName("expiredAt")!.databaseName);
+  const result = await gateOf(dataSource).read((manager) => manager.createQueryBuilder().delete().from(AjaxSession)
+    .where(`${column} <= :now`, { now: Date.now() }).execute());
+  return result.affected ?? 0;
+}
+
+/** Builds the store: a given one, Redis when a URL is given, else the app's own database (purged on a schedule). */
+export function createSessionStore(dataSource: DataSource, options: SessionStoreOptions): SessionStoreHandle {
   if (options.store) return { store: options.store, close: async () => {} };
   if (options.redisUrl) {
     const client = createClient({ url: options.redisUrl });
@@ -77,9 +100,12 @@ export function createSessionStore(dataSource: DataSource, options: SessionStore
     const connected = client.connect();
     connected.catch(() => {});
     const store = new RedisStore({ client, prefix: options.redisPrefix ?? "ajax:sess:", disableTouch: true });
-    return { store, close: async () => { await connected.catch(() => {}); if (client.isOpen) await client.quit(); } };
+    return { store, redis: client, close: async () => { await connected.catch(() => {}); if (client.isOpen) await client.quit(); } };
   }
-  return { store: new DatabaseSessionStore(dataSource), close: async () => {} };
+  const timer = setInterval(() => { purgeExpiredSessions(dataSource).catch(() => {}); }, options.purgeIntervalMs ?? SESSION_PURGE_INTERVAL_MS);
+  // The schedule never keeps a process alive that has nothing else to do.
+  timer.unref();
+  return { store: new DatabaseSessionStore(dataSource), close: async () => clearInterval(timer) };
 }
 
 export { session };

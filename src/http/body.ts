@@ -1,27 +1,11 @@
-import busboy from "busboy";
-import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { isUtf8 } from "node:buffer";
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import qs from "qs";
 import { AJAXError, Messages } from "../errors";
 import { FORBIDDEN_KEYS } from "../names";
+import { parseMultipart, type FileLimits, type UploadedFile } from "./multipart";
 
-/** A file of a multipart body, already on disk; removed when the response ends. */
-export interface UploadedFile {
-  /** The form field it came in. */
-  field: string;
-  /** The name the browser gave it (never used as a path). */
-  filename: string;
-  mimeType: string;
-  size: number;
-  sha256: string;
-  /** Where it is on disk, until the response ends. */
-  path: string;
-}
+export type { FileLimits, UploadedFile } from "./multipart";
 
 /** Limits of request bodies. */
 export interface BodyLimits {
@@ -48,31 +32,49 @@ declare module "express-serve-static-core" {
   }
 }
 
+/** The message of a text that is not valid Unicode (a lone surrogate). */
+export const INVALID_UNICODE = "Text must be valid Unicode (no lone surrogates).";
+
+/** A field's path as the error names it: `tags.0`, `author.name`. */
+function pathName(path: readonly (string | number)[]): string {
+  return path.length === 0 ? "non_field_errors" : path.join(".");
+}
+
+function refuseInvalidText(text: string, path: readonly (string | number)[]): void {
+  // String.prototype.isWellFormed is in Node 20 (ES2024); the compile target is ES2023.
+  if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) throw new AJAXError(400, Messages.invalid, { errors: { [pathName(path)]: [INVALID_UNICODE] } });
+}
+
 /**
  * Copies a parsed body into fresh objects without `__proto__`, `constructor` or `prototype`
- * keys, and fails on nesting deeper than `maxDepth`. Iterative, so that hostile nesting
- * cannot exhaust the stack.
+ * keys, keeping the order of keys as sent; fails on nesting deeper than `maxDepth` and on text
+ * (keys included) that is not valid Unicode, naming the field, so that no database stores a
+ * replacement character in its place. Iterative, so that hostile nesting cannot exhaust the stack.
  */
 export function sanitizeBody(value: unknown, maxDepth: number): unknown {
   const root: { value?: unknown } = {};
-  const stack: Array<{ source: unknown; assign: (copy: unknown) => void; depth: number }> = [
-    { source: value, assign: (copy) => { root.value = copy; }, depth: 0 },
+  const stack: Array<{ source: unknown; assign: (copy: unknown) => void; path: (string | number)[] }> = [
+    { source: value, assign: (copy) => { root.value = copy; }, path: [] },
   ];
   while (stack.length > 0) {
-    const { source, assign, depth } = stack.pop()!;
+    const { source, assign, path } = stack.pop()!;
+    if (typeof source === "string") refuseInvalidText(source, path);
     if (source === null || typeof source !== "object") { assign(source); continue; }
-    if (depth >= maxDepth) throw new AJAXError(400, `Request body is nested deeper than ${maxDepth} levels.`);
+    if (path.length >= maxDepth) throw new AJAXError(400, `Request body is nested deeper than ${maxDepth} levels.`);
     if (Array.isArray(source)) {
       const copy: unknown[] = new Array(source.length);
       assign(copy);
-      source.forEach((item, index) => stack.push({ source: item, assign: (c) => { copy[index] = c; }, depth: depth + 1 }));
+      source.forEach((item, index) => stack.push({ source: item, assign: (c) => { copy[index] = c; }, path: [...path, index] }));
       continue;
     }
     const copy: Record<string, unknown> = {};
     assign(copy);
     for (const key of Object.keys(source)) {
       if (FORBIDDEN_KEYS.has(key)) continue;
-      stack.push({ source: (source as Record<string, unknown>)[key], assign: (c) => { copy[key] = c; }, depth: depth + 1 });
+      refuseInvalidText(key, [...path, key]);
+      // The key is placed now, so that the copy keeps the order sent; the stack fills in its value later.
+      copy[key] = undefined;
+      stack.push({ source: (source as Record<string, unknown>)[key], assign: (c) => { copy[key] = c; }, path: [...path, key] });
     }
   }
   return root.value;
@@ -83,109 +85,56 @@ function bodyParserError(error: { type?: string; status?: number }): AJAXError {
   if (error.type === "entity.too.large") return new AJAXError(413, Messages.tooLarge);
   if (error.type === "encoding.unsupported" || error.type === "charset.unsupported") return new AJAXError(415, Messages.unsupportedType);
   if (error.type === "parameters.too.many") return new AJAXError(413, "Too many form fields.");
+  if (error.type === "encoding.invalid" || error.type === "entity.verify.failed") return new AJAXError(400, "Request body is not valid UTF-8.");
   return new AJAXError(400, Messages.malformed);
 }
 
-function parseForm(pairs: Array<[string, string]>, limits: BodyLimits): Record<string, unknown> {
+/**
+ * Nests multipart fields as a form body would nest them (`a[b]=1`, `a[]=1&a[]=2`). qs reads
+ * query strings, so the fields are encoded into one: only after they are known to be valid
+ * Unicode (`encodeURIComponent` throws on a lone surrogate), and within the body limit, which
+ * bounds the string at three times that limit.
+ */
+function parseForm(pairs: ReadonlyArray<readonly [string, string]>, limits: BodyLimits): Record<string, unknown> {
+  for (const [name, value] of pairs) {
+    refuseInvalidText(name, [name]);
+    refuseInvalidText(value, [name]);
+  }
   const text = pairs.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&");
   return qs.parse(text, { depth: limits.depth, arrayLimit: limits.fields, parameterLimit: limits.fields, allowPrototypes: false });
-}
-
-/** Streams a multipart body: files to a temporary folder (removed when the response ends), fields to an object. */
-function parseMultipart(req: Request, res: Response, limits: BodyLimits): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: req.headers,
-        limits: { fileSize: limits.fileBytes, files: limits.files, fields: limits.fields, fieldSize: limits.bodyBytes, parts: limits.files + limits.fields },
-      });
-    } catch {
-      reject(new AJAXError(400, Messages.malformed));
-      return;
-    }
-    const fields: Array<[string, string]> = [];
-    const files: UploadedFile[] = [];
-    const writes: Promise<void>[] = [];
-    let folder: Promise<string> | undefined;
-    const openStreams = new Set<NodeJS.ReadableStream & { destroy(): void }>();
-    let failure: AJAXError | undefined;
-    // On the first failure: answer at once, stop parsing, close open files, drain the rest.
-    const fail = (error: AJAXError) => {
-      if (failure) return;
-      failure = error;
-      req.unpipe(parser);
-      for (const stream of openStreams) stream.destroy();
-      req.resume();
-      reject(error);
-    };
-    const folderOnce = () => {
-      folder ??= mkdtemp(join(tmpdir(), "ajax-upload-")).then((path) => {
-        res.once("close", () => { void rm(path, { recursive: true, force: true }); });
-        return path;
-      });
-      return folder;
-    };
-    parser.on("field", (name, value, info) => {
-      if (info.valueTruncated) fail(new AJAXError(413, Messages.tooLarge));
-      else fields.push([name, value]);
-    });
-    parser.on("file", (field, stream, info) => {
-      const index = files.length;
-      const hash = createHash("sha256");
-      const file: UploadedFile = { field, filename: String(info.filename ?? "").slice(0, 255), mimeType: info.mimeType, size: 0, sha256: "", path: "" };
-      files.push(file);
-      openStreams.add(stream);
-      stream.on("end", () => openStreams.delete(stream));
-      stream.on("limit", () => fail(new AJAXError(413, `File too large (at most ${limits.fileBytes} bytes).`)));
-      // The stream stays paused until the pipeline reads it, so no chunk misses the file or the hash.
-      const write = folderOnce().then(async (path) => {
-        file.path = join(path, `upload-${index}`);
-        await pipeline(stream, async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const chunk of chunks) {
-            file.size += chunk.length;
-            hash.update(chunk);
-            yield chunk;
-          }
-        }, createWriteStream(file.path));
-        file.sha256 = hash.digest("hex");
-      });
-      // After a failure the parser never closes, so nothing else awaits this write; its
-      // rejection (a destroyed stream) must not become an unhandled rejection that ends the process.
-      write.catch(() => {});
-      writes.push(write);
-    });
-    parser.on("filesLimit", () => fail(new AJAXError(413, `Too many files (at most ${limits.files}).`)));
-    parser.on("fieldsLimit", () => fail(new AJAXError(413, "Too many form fields.")));
-    parser.on("partsLimit", () => fail(new AJAXError(413, "Too many parts.")));
-    parser.on("error", () => fail(new AJAXError(400, Messages.malformed)));
-    parser.on("close", () => {
-      Promise.all(writes).then(() => {
-        if (failure) return;
-        req.body = parseForm(fields, limits);
-        req.files = files;
-        resolve();
-      }, () => fail(new AJAXError(400, Messages.malformed)));
-    });
-    // A client that goes away mid-body: close the open files (each holds a descriptor) and stop.
-    req.once("close", () => {
-      if (!req.complete) fail(new AJAXError(400, Messages.malformed));
-    });
-    req.pipe(parser);
-  });
 }
 
 function hasBody(req: Request): boolean {
   return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
 }
 
+/** What the body parser asks of the route a request resolved to. */
+export interface BodyRouteRules {
+  /** The file limits of the endpoint the request goes to; undefined when it takes no files. */
+  filesFor(req: Request): FileLimits | undefined;
+  /**
+   * Runs before the first file part touches the disk, with the fields read so far: the gate
+   * (CSRF and the endpoint's `authenticate`) that every upload must pass first.
+   */
+  beforeFirstFile(req: Request, res: Response, fields: ReadonlyArray<readonly [string, string]>): Promise<void>;
+}
+
+/** Refuses a JSON body that is not valid UTF-8, which the decoder would silently turn into U+FFFD. */
+function requireUtf8(_req: unknown, _res: unknown, buffer: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(buffer)) {
+    throw Object.assign(new Error("invalid UTF-8"), { type: "encoding.invalid" });
+  }
+}
+
 /**
  * Parses a POST body by its content type: JSON, form (`a[b]=1` nests, `a[]=1` is an array)
- * and multipart (files). Any other type is a `415`, too large a `413`, malformed a `400`.
- * The result is always a plain object in `req.body`.
+ * and multipart (fields; files only where the route takes them, after its gate). Any other
+ * type is a `415`, too large a `413`, malformed or invalid Unicode a `400`. Every failure is
+ * an {@link AJAXError} passed to `next`: none can end the process. The result is always a
+ * plain object in `req.body`, with the keys in the order sent.
  */
-export function bodyParser(limits: BodyLimits): RequestHandler {
-  const json = express.json({ limit: limits.bodyBytes, strict: false, type: () => true });
+export function bodyParser(limits: BodyLimits, routes?: BodyRouteRules): RequestHandler {
+  const json = express.json({ limit: limits.bodyBytes, strict: false, type: () => true, verify: requireUtf8 });
   const form = express.urlencoded({ limit: limits.bodyBytes, extended: true, parameterLimit: limits.fields, depth: limits.depth, type: () => true } as Parameters<typeof express.urlencoded>[0]);
   const run = (parser: RequestHandler, req: Request, res: Response) =>
     new Promise<void>((resolve, reject) => parser(req, res, (error?: unknown) => (error ? reject(bodyParserError(error as never)) : resolve())));
@@ -203,7 +152,14 @@ export function bodyParser(limits: BodyLimits): RequestHandler {
         await run(form, req, res);
         req.bodyFromForm = true;
       } else if (type === "multipart/form-data") {
-        await parseMultipart(req, res, limits);
+        const { fields, files } = await parseMultipart(req, res, {
+          bodyBytes: limits.bodyBytes,
+          fields: limits.fields,
+          files: routes?.filesFor(req),
+          beforeFirstFile: routes ? (sofar) => routes.beforeFirstFile(req, res, sofar) : undefined,
+        });
+        req.body = parseForm(fields, limits);
+        req.files = files;
         req.bodyFromForm = true;
       } else if (!hasBody(req)) {
         req.body = {};

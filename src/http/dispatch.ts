@@ -1,12 +1,12 @@
 import type { ObjectLiteral } from "typeorm";
 import type { Request, Response } from "express";
-import type { ObjectSchema } from "joi";
 import { isAsyncGeneratorFunction, type AdHocEndpoint } from "../adhoc";
 import type { SessionAuth } from "../auth/auth";
 import type { RequestContext } from "../context";
 import { throughGate } from "../db/gate";
 import { sendSuccess } from "../envelope";
-import { AJAXError, fieldErrors, Messages } from "../errors";
+import { AJAXError, Messages } from "../errors";
+import { declaredOpParams, refuseUnknownFields, validateParams } from "../params";
 import type { ModelEndpoint } from "../model/endpoint";
 import { encodeRecords } from "../model/hydrate";
 import { listPage } from "../model/list";
@@ -33,18 +33,6 @@ export interface DispatchDeps {
 export interface CallHooks {
   before?(ctx: RequestContext): void | Promise<void>;
   after?(ctx: RequestContext, outcome: { data?: unknown; error?: AJAXError }): void | Promise<void>;
-}
-
-/** Checks a body against a joi schema; every mismatch is a field error. */
-export function validateParams(schema: ObjectSchema, params: Record<string, unknown>): Record<string, unknown> {
-  const { value, error } = schema.validate(params, { abortEarly: false, convert: true, allowUnknown: false });
-  if (!error) return value as Record<string, unknown>;
-  const errors = fieldErrors();
-  for (const detail of error.details) {
-    const key = detail.path.length > 0 ? detail.path.join(".") : "non_field_errors";
-    (errors[key] ??= []).push(detail.message.replace(/^"[^"]*" /, "This field "));
-  }
-  throw new AJAXError(400, Messages.invalid, { errors });
 }
 
 async function runAdHoc(endpoint: AdHocEndpoint, ctx: RequestContext, deps: DispatchDeps): Promise<{ data: unknown } | undefined> {
@@ -80,7 +68,7 @@ async function runModelOp(route: Extract<Route, { kind: "model" }>, ctx: Request
     });
   }
   const op = endpoint.modelOps[route.op]!;
-  if (op.params) ctx.params = validateParams(op.params, ctx.params);
+  ctx.params = declaredOpParams(op.params, ctx.params);
   return { data: await throughGate(ctx, op.transaction === false ? "read" : "write", async () => encodeReturnedRecords(endpoint, await op.handler(ctx), ctx)) };
 }
 
@@ -90,7 +78,6 @@ async function runRecordOp(route: Extract<Route, { kind: "record" }>, ctx: Reque
   if (route.op === "update") return updateOp(endpoint, pk, ctx);
   if (route.op === "delete") return deleteOp(endpoint, pk, ctx);
   const op = endpoint.recordOps[route.op]!;
-  if (op.params) ctx.params = validateParams(op.params, ctx.params);
   return throughGate(ctx, op.transaction === false ? "read" : "write", async () => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     const requires = op.requires ?? "update";
@@ -98,6 +85,9 @@ async function runRecordOp(route: Extract<Route, { kind: "record" }>, ctx: Reque
       : requires === "delete" ? await endpoint.canDelete(ctx.user, record, ctx)
         : await endpoint.canUpdate(ctx.user, record, {}, ctx);
     if (!allowed) throw new AJAXError(403, Messages.forbidden);
+    // The body is checked only after the record and the permission: a caller without
+    // permission gets the same answer whatever it sent.
+    ctx.params = declaredOpParams(op.params, ctx.params);
     return encodeReturnedRecords(endpoint, await op.handler(record, ctx), ctx);
   });
 }
@@ -137,8 +127,16 @@ export async function dispatch(route: Route, ctx: RequestContext, deps: Dispatch
 async function runRoute(route: Route, ctx: RequestContext, deps: DispatchDeps): Promise<{ data: unknown; extra?: Record<string, unknown> } | undefined> {
   switch (route.kind) {
     case "auth":
-      if (route.op === "login") return { data: await deps.auth.login(ctx) };
-      if (route.op === "logout") return { data: await deps.auth.logout(ctx) };
+      if (route.op === "login") {
+        refuseUnknownFields(ctx.params, ["username", "password"]);
+        return { data: await deps.auth.login(ctx) };
+      }
+      if (route.op === "logout") {
+        refuseUnknownFields(ctx.params, []);
+        return { data: await deps.auth.logout(ctx) };
+      }
+      if (!ctx.user) throw new AJAXError(401, Messages.unauthenticated);
+      refuseUnknownFields(ctx.params, []);
       return { data: await deps.auth.currentUser(ctx) };
     case "adhoc":
       return runAdHoc(route.endpoint, ctx, deps);

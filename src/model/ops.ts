@@ -1,5 +1,6 @@
 import type { ObjectLiteral } from "typeorm";
 import { AJAXError, Messages } from "../errors";
+import { refuseUnknownFields } from "../params";
 import type { RequestContext } from "../context";
 import { throughGate } from "../db/gate";
 import { dialectOf, nowSql } from "./dialect";
@@ -51,14 +52,19 @@ function stampDates(endpoint: ModelEndpoint, values: ObjectLiteral, op: "create"
 
 /** get: the record, hydrated. */
 export async function getOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
-  return throughGate(ctx, "read", async (manager) => {
-    return encodeOne(endpoint, await loadVisibleRecord(endpoint, pk, ctx), ctx);
+  return throughGate(ctx, "read", async () => {
+    const record = await loadVisibleRecord(endpoint, pk, ctx);
+    refuseUnknownFields(ctx.params, []);
+    return encodeOne(endpoint, record, ctx);
   });
 }
 
 /** create: writable fields only, owner set by the server, one transaction; answers the record as read back. */
 export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Promise<ObjectLiteral> {
   return throughGate(ctx, "write", async (manager) => {
+    // May this user create at all? Asked before the body is checked, so that a caller without
+    // permission learns nothing of the field rules; then again with the checked values.
+    if (!(await endpoint.canCreate(ctx.user, {}, ctx))) throw new AJAXError(403, Messages.forbidden);
     const { values, extra } = await checkWrite(endpoint, ctx);
     if (endpoint.ownerField && ctx.user) {
       const owner = endpoint.rules.byName.get(endpoint.ownerField)!;
@@ -81,6 +87,9 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
 export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
   return throughGate(ctx, "write", async (manager) => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
+    // May this user update this record at all? Asked before the body is checked (a caller
+    // without permission gets the same 403 whatever it sent), then again with the changes.
+    if (!(await endpoint.canUpdate(ctx.user, record, {}, ctx))) throw new AJAXError(403, Messages.forbidden);
     const versionRule = endpoint.rules.version;
     const version = versionRule ? expectedVersion(ctx) : undefined;
     if (versionRule && version === undefined && endpoint.requireVersion) {
@@ -112,6 +121,11 @@ export async function deleteOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
   return throughGate(ctx, "write", async (manager) => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     if (!(await endpoint.canDelete(ctx.user, record, ctx))) throw new AJAXError(403, Messages.forbidden);
+    refuseUnknownFields(ctx.params, ["pk", "_version"]);
+    // django-ajax clients send the pk they mean; one that is not this record's is a mistake, not a delete.
+    if (ctx.params.pk !== undefined && String(ctx.params.pk) !== String(pk)) {
+      throw new AJAXError(400, Messages.invalid, { errors: { pk: ["Does not match the record in the URL."] } });
+    }
     const versionRule = endpoint.rules.version;
     const version = versionRule ? expectedVersion(ctx) : undefined;
     if (versionRule && version !== undefined && record[versionRule.name] !== version) throw new AJAXError(409, Messages.stale);

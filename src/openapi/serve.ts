@@ -2,6 +2,7 @@ import { dirname, join } from "node:path";
 import express, { type Request, type Response, type Router } from "express";
 import { escapeHtml } from "../client/escape";
 import { getOnly } from "../http/get-only";
+import { pageSecurityHeaders } from "../http/security-headers";
 import type { OpenApiDocument } from "./document";
 
 /** Swagger UI's files, served from the installed package (never a CDN). */
@@ -98,12 +99,10 @@ export function openApiRoutes(document: OpenApiDocument): Router {
     res.setHeader("Cache-Control", "no-cache");
     res.send(documentText(req.baseUrl));
   });
-  router.all("/docs", getOnly, (req: Request, res: Response) => {
+  // swagger-ui sets styles inline and shows data: images.
+  router.all("/docs", getOnly, pageSecurityHeaders({ imgData: true, inlineStyles: true }), (req: Request, res: Response) => {
     res.setHeader("Content-Type", "text/html; charset=utf-8");
     res.setHeader("Cache-Control", "no-cache");
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    res.setHeader("Content-Security-Policy",
-      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'");
     res.send(pageText(req.baseUrl));
   });
   router.all(`/docs/assets/${PAGE_SCRIPT}`, getOnly, (_req: Request, res: Response) => {
@@ -114,7 +113,6 @@ export function openApiRoutes(document: OpenApiDocument): Router {
   for (const [file, type] of SWAGGER_UI_FILES) {
     router.all(`/docs/assets/${file}`, getOnly, (_req: Request, res: Response) => {
       res.setHeader("Content-Type", type);
-      res.setHeader("X-Content-Type-Options", "nosniff");
       res.sendFile(join(SWAGGER_UI_DIR, file), { maxAge: "1d" });
     });
   }

@@ -2,6 +2,7 @@ import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { RequestContext } from "../context";
 import { throughGate } from "../db/gate";
 import { AJAXError, Messages } from "../errors";
+import { refuseUnknownFields } from "../params";
 import { setTagsProbe } from "../http/routes";
 import type { ModelEndpoint } from "../model/endpoint";
 import { addEncodeExtension, encodeRecords } from "../model/hydrate";
@@ -19,13 +20,6 @@ const MAX_SIMILAR_LIMIT = 100;
 /** The `model` value of an endpoint's links: its entity's table name. */
 function modelKey(endpoint: ModelEndpoint): string {
   return endpoint.metadata.tableName;
-}
-
-function onlyKeys(params: Record<string, unknown>, allowed: string[]): void {
-  const unknown = Object.keys(params).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0) {
-    throw new AJAXError(400, Messages.invalid, { errors: Object.fromEntries(unknown.map((key) => [key, [Messages.unknownField]])) });
-  }
 }
 
 function readLimit(value: unknown): number {
@@ -65,21 +59,23 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
   const objectId = pk as number;
   const model = modelKey(endpoint);
   if (command === "similar") {
-    onlyKeys(ctx.params, ["limit"]);
-    const limit = readLimit(ctx.params.limit);
-    return throughGate(ctx, "read", async (manager) => {
+    return throughGate(ctx, "read", async () => {
       await loadVisibleRecord(endpoint, pk, ctx);
+      refuseUnknownFields(ctx.params, ["limit"]);
+      const limit = readLimit(ctx.params.limit);
       return encodeRecords(endpoint, await similarRecords(endpoint, objectId, limit, ctx), ctx);
     });
   }
-  onlyKeys(ctx.params, command === "clear" ? [] : ["tags"]);
-  const names = command === "clear" ? [] : readTagNames(ctx.params.tags);
-  if (command !== "clear" && ctx.params.tags === undefined) {
-    throw new AJAXError(400, Messages.invalid, { errors: { tags: [Messages.required] } });
-  }
   return throughGate(ctx, "write", async (manager) => {
+    // The record and the permission first: a caller who may not tag it gets the same 403
+    // (or 404) whatever the body holds.
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     if (!(await endpoint.canTag(ctx.user, record as never, ctx))) throw new AJAXError(403, Messages.forbidden);
+    refuseUnknownFields(ctx.params, command === "clear" ? [] : ["tags"]);
+    if (command !== "clear" && ctx.params.tags === undefined) {
+      throw new AJAXError(400, Messages.invalid, { errors: { tags: [Messages.required] } });
+    }
+    const names = command === "clear" ? [] : readTagNames(ctx.params.tags);
     if (command === "add") await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
     else if (command === "set") await setTags(manager, model, objectId, names);
     else if (command === "clear") await unlinkTags(manager, model, objectId);

@@ -93,10 +93,10 @@ export function createLabApp(): AjaxApp {
       yield 1;
       throw new AJAXError(409, "The stream hit a conflict.");
     })
-    .endpoint("files", (_req, ctx) => {
+    .endpoint("files", endpoint({ files: true }, (_req, ctx) => {
       probe.uploadedPaths = ctx.files.map((file: UploadedFile) => file.path);
       return { fields: ctx.params, files: ctx.files.map((file: UploadedFile) => ({ field: file.field, name: file.filename, size: file.size })) };
-    })
+    }))
     .endpoint("typed", (_req, ctx) => {
       const params = ctx.params as Record<string, unknown>;
       return {
