@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import express, { type Express } from "express";
 import type { DataSource } from "typeorm";
-import { createAjax, hashPassword, type Ajax, type AjaxOptions } from "./src";
+import { createAjax, hashPassword, pageSecurityHeaders, type Ajax, type AjaxOptions } from "./src";
 import { User } from "./entities";
 import blog from "./endpoints/blog";
 
@@ -14,6 +14,26 @@ export interface BlogAppOptions {
   debug?: boolean;
   /** Overrides of the router's options (limits, login limits, ...). */
   ajax?: Partial<AjaxOptions>;
+  /**
+   * Which proxies to believe about the client's address and scheme (Express's `trust proxy`):
+   * default `TRUST_PROXY` from the environment, and off when that is unset. See {@link parseTrustProxy}.
+   */
+  trustProxy?: string;
+}
+
+/**
+ * Express's `trust proxy` from a setting: unset, empty, `false` or `0` is off (the client's
+ * own address counts, and `X-Forwarded-*` is ignored); `true` trusts every hop; a whole number
+ * trusts that many hops; anything else is Express's list of addresses, subnets or names
+ * (`loopback`, `10.0.0.0/8`). Off by default: a header any client can send must never pick the
+ * login limiter's bucket.
+ */
+export function parseTrustProxy(value: string | undefined): boolean | number | string {
+  const setting = (value ?? "").trim();
+  if (setting === "" || setting === "false" || setting === "0") return false;
+  if (setting === "true") return true;
+  if (/^\d+$/.test(setting)) return Number(setting);
+  return setting;
 }
 
 /** The development secret, used only when none is configured. */
@@ -31,8 +51,10 @@ export function createBlogApp(dataSource: DataSource, options: BlogAppOptions = 
   });
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  app.set("trust proxy", parseTrustProxy(options.trustProxy ?? process.env.TRUST_PROXY));
   app.use("/ajax", ajax.router);
+  // The demo page: no inline script, and no other site may frame it (clickjacking its buttons).
+  app.use(pageSecurityHeaders());
   const root = join(__dirname, "..");
   app.use("/vendor/jquery", express.static(join(root, "node_modules", "jquery", "dist"), { index: false }));
   app.use(express.static(join(root, "public"), { index: "index.html" }));

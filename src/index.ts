@@ -11,7 +11,7 @@ export { defineApp, AjaxApp, Registry } from "./registry";
 export { endpoint, loginRequired, type AdHocEndpoint, type EndpointHandler, type EndpointOptions } from "./adhoc";
 export type { RequestContext } from "./context";
 export type { CallHooks } from "./http/dispatch";
-export type { UploadedFile, BodyLimits } from "./http/body";
+export type { UploadedFile, BodyLimits, FileLimits } from "./http/body";
 export {
   ModelEndpoint, MODEL_OPS, type ModelOpName, type RecordOpDefinition, type ModelOpDefinition, type EndpointRuntime,
 } from "./model/endpoint";
@@ -22,6 +22,10 @@ export {
   WireTypes, wireTypes, registerType, registerDateType, encodeDate, decodeDate, TYPE_KEY, type TypeEncoder, type TypeDecoder,
 } from "./rpc/types";
 export { ajax, type AjaxViewOptions, type AjaxViewHandler } from "./http/ajax-view";
+export { apiSecurityHeaders, pageSecurityHeaders } from "./http/security-headers";
+export { CsrfProtection, CSRF_COOKIE, CSRF_SECRET_COOKIE, CSRF_HEADER, CSRF_FIELD, type CsrfOptions } from "./auth/csrf";
+export { refuseUnknownFields, validateParams } from "./params";
+export { requireEntity } from "./db/require-entity";
 export { createAjaxServer, DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from "./http/server";
 export { jsonForScript, escapeHtml } from "./client/escape";
 export { describeRegistry, type InterfaceDescription, type EndpointDescription, type ModelDescription } from "./client/interface";
@@ -31,7 +35,7 @@ export { generateClient } from "./openapi/client";
 export type { AuthOptions } from "./auth/auth";
 export { hashPassword, verifyPassword } from "./auth/passwords";
 export { AjaxSession } from "./auth/session-entity";
-export { DatabaseSessionStore } from "./auth/session-store";
+export { DatabaseSessionStore, purgeExpiredSessions } from "./auth/session-store";
 export { gateOf, DatabaseGate } from "./db/gate";
 export { mysqlDriverWithUtcSessions } from "./db/mysql";
 export { runMigrationsExclusively } from "./db/migrations";

@@ -5,6 +5,7 @@ import { RedisStore as RateLimitRedisStore } from "rate-limit-redis";
 import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
 import { CsrfProtection } from "./auth/csrf";
 import { AjaxSession } from "./auth/session-entity";
+import { requireEntity } from "./db/require-entity";
 import { createSessionStore, type SessionStoreOptions } from "./auth/session-store";
 import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
@@ -160,16 +161,6 @@ export function createAjax(options: AjaxOptions): Ajax {
   });
 
   return { router, session: sessionChain, registry, close: sessions.close, openapi };
-}
-
-/**
- * Fails at start-up, in one line that names the export to add, when the DataSource lacks an
- * entity the framework needs: otherwise the first request that needs it would fail.
- */
-export function requireEntity(dataSource: DataSource, entity: Function, exportName: string, why: string): void {
-  if (!dataSource.hasMetadata(entity)) {
-    throw new Error(`ajax-endpoints: ${why}, so the DataSource needs the ${exportName} entity: add ${exportName} (exported by ajax-endpoints) to its entities and its table to your migrations`);
-  }
 }
 
 /** Which routes take files, and the gate an upload passes before its first file is written. */

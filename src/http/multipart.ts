@@ -145,7 +145,10 @@ export function parseMultipart(req: Request, res: Response, options: MultipartOp
       // The first file waits for the gate; busboy stops reading the request meanwhile, since
       // the stream is not being read (backpressure), so nothing piles up in memory.
       gate ??= options.beforeFirstFile ? options.beforeFirstFile(fields.slice()) : Promise.resolve();
-      const write = gate.then(folderOnce).then(async (path) => {
+      const write = gate.then(async () => {
+        // A request that failed meanwhile (the client gone) creates no folder: nothing would remove it.
+        if (failure) return;
+        const path = await folderOnce();
         if (failure) return;
         file.path = join(path, `upload-${index}`);
         const hash = createHash("sha256");

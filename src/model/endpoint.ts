@@ -6,6 +6,8 @@ import type { RequestContext } from "../context";
 import type { FilterOp } from "./list";
 import { FieldRules } from "./fields";
 import { RowReader, relationPk } from "./rows";
+import { requireEntity } from "../db/require-entity";
+import { Tag, TaggedItem } from "../tags/entities";
 
 /** The built-in ops of a model endpoint. */
 export type ModelOpName = "create" | "get" | "update" | "delete" | "list";
@@ -206,6 +208,11 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
     }
     if (this.tags && rules.pk.kind !== "integer") {
       throw new Error(`ajax-endpoints: tags need an integer primary key (${rules.metadata.name})`);
+    }
+    if (this.tags) {
+      const why = `${rules.metadata.name}'s endpoint has tags`;
+      requireEntity(this.runtime.dataSource, Tag, "Tag", why);
+      requireEntity(this.runtime.dataSource, TaggedItem, "TaggedItem", why);
     }
     if (!this.tags && filterNames.includes("tags")) {
       throw new Error(`ajax-endpoints: filterFields of ${rules.metadata.name} names "tags", but tags are off`);
