@@ -59,6 +59,9 @@ export interface AjaxOptions {
   openapi?: OpenApiOptions | false;
 }
 
+/** The session cookie's name unless {@link SessionOptions.cookieName} says otherwise. */
+export const DEFAULT_SESSION_COOKIE = "sessionid";
+
 /** A built framework instance. */
 export interface Ajax {
   /** Mount it: `app.use("/ajax", ajax.router)`. */
@@ -106,7 +109,7 @@ export function createAjax(options: AjaxOptions): Ajax {
     signingSecrets: ([] as string[]).concat(options.session.secret), trustedOrigins: options.trustedOrigins,
   });
   const redis = sessions.redis;
-  const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime, csrf,
+  const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime, csrf, options.session.cookieName ?? DEFAULT_SESSION_COOKIE,
     redis ? (prefix) => new RateLimitRedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) }) : undefined);
   const sessionMiddleware = sessionHandler(options.session, sessions.store);
   const debug = options.debug === true;
@@ -192,7 +195,7 @@ function runAll(handlers: RequestHandler[], req: Request, res: Response, done: N
 
 function sessionHandler(options: SessionOptions, store: Store): RequestHandler {
   const middleware = session({
-    name: options.cookieName ?? "sessionid",
+    name: options.cookieName ?? DEFAULT_SESSION_COOKIE,
     secret: options.secret,
     store,
     resave: false,

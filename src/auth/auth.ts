@@ -65,13 +65,14 @@ export class SessionAuth {
   private readonly hashField: string;
 
   /**
+   * @param sessionCookie the session cookie's name, cleared at logout
    * @param limiterStore where failed logins are counted: one store per limiter, by its prefix
    *   (Redis, so that every server counts together); default: this process's memory.
    */
   constructor(
     private readonly options: AuthOptions, private readonly dataSource: DataSource, registry: Registry,
     private readonly runtime: AuthRuntime, private readonly csrf: CsrfProtection,
-    limiterStore?: (prefix: string) => RateLimitStore,
+    private readonly sessionCookie: string, limiterStore?: (prefix: string) => RateLimitStore,
   ) {
     const metadata = dataSource.getMetadata(options.userEntity);
     this.userEndpoint = registry.endpointFor(metadata);
@@ -164,10 +165,16 @@ export class SessionAuth {
     return this.present(user, ctx);
   }
 
-  /** `auth/logout.json`: ends the session (a fresh, empty one replaces it). */
+  /**
+   * `auth/logout.json`: ends the session. passport replaces it with a new, empty one, which
+   * express-session would store (it saves every regenerated session): that one is dropped too,
+   * so a logged-out visitor costs no row, and the CSRF secret goes back to the anonymous cookie.
+   */
   async logout(ctx: RequestContext): Promise<null> {
     const { req, res } = ctx;
     await new Promise<void>((resolve, reject) => req.logOut((error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
+    res.clearCookie(this.sessionCookie, { path: "/" });
     await this.csrf.rotate(req, res);
     return null;
   }
