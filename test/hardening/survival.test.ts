@@ -1,10 +1,11 @@
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readlinkSync, rmSync, watch, type FSWatcher } from "node:fs";
 import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/databases";
-import { startServerProcess, type ServerProcess } from "./process";
+import { freePort, startServerProcess, type ServerProcess } from "./process";
 import { Caller, figures } from "./support";
 import { fieldPart, filePart, multipartBody, postBytes, sendBytes, type WireReply } from "./wire";
 
@@ -151,5 +152,62 @@ describe("hardening: no request ends the process (server process, SQLite)", func
     const half = postBytes("/ajax/blog/upload.json", aliceHeaders(), body.subarray(0, body.length / 2), body.length);
     await sendBytes(server.port, half, 300);
     await stillServing();
+  });
+});
+
+describe("hardening: the cluster keeps serving when workers die (SQLite)", function () {
+  this.timeout(120_000);
+
+  it("replaces a worker killed after start-up, three kills in a row, and stops cleanly on SIGTERM", async () => {
+    const db = await createTestDatabase("sqlite");
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(__dirname, "..", "..", "cluster.js")], {
+      env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), SESSION_SECRET: "cluster secret", WORKERS: "2" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr!.on("data", (chunk: Buffer) => { output += chunk.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const listening = () => [...output.matchAll(/worker (\d+) listening/g)].map((match) => Number(match[1]));
+    const waitFor = async (what: string, test: () => boolean) => {
+      for (let wait = 0; wait < 300 && !test(); wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(test(), `${what}:\n${output}`).to.equal(true);
+    };
+    const answers = async () => (await sendBytes(port, Buffer.from("GET /ajax/csrf.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))).status;
+    try {
+      await waitFor("two workers listening", () => listening().length >= 2);
+      const killed: number[] = [];
+      for (let kill = 0; kill < 3; kill++) {
+        const alive = listening().filter((pid) => !killed.includes(pid));
+        const victim = alive[0]!;
+        process.kill(victim, "SIGKILL");
+        killed.push(victim);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+      }
+      await waitFor("three replacements listening", () => listening().length >= 5);
+      expect(child.exitCode, output).to.equal(null);
+      for (let request = 0; request < 10; request++) expect(await answers()).to.equal(200);
+      expect(output).to.match(/ended \(SIGKILL\); starting another in \d+ ms/);
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited, output).to.equal(0);
+      await db.drop();
+    }
+  });
+
+  it("stops with an error when a worker cannot start at all, instead of forking forever", async () => {
+    const db = await createTestDatabase("sqlite");
+    const child = spawn(process.execPath, [join(__dirname, "..", "..", "cluster.js")], {
+      // Port 99999 does not exist: every worker fails before it listens.
+      env: { ...process.env, DATABASE_URL: db.url, PORT: "99999", SESSION_SECRET: "cluster secret", WORKERS: "2" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr!.on("data", (chunk: Buffer) => { output += chunk.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    await db.drop();
+    expect(code, output).to.not.equal(0);
+    expect(output).to.match(/could not start .*stopping the cluster/);
   });
 });
