@@ -218,18 +218,26 @@ for (const kind of hardeningDatabases()) describe(`hardening: attacks (${kind})`
 
   describe("sessions", () => {
     it("changes the session id at login; the pre-login id is not logged in (no fixation)", async () => {
+      // An anonymous visitor has no session at all now (its CSRF secret is in a cookie); the
+      // only session id an attacker can get is one of their own, from a login.
       const victim = w.caller("victim");
       await victim.csrf();
-      const planted = victim.cookies.get("sessionid");
+      expect(victim.cookies.get("sessionid")).to.equal(undefined);
+      const planter = w.caller("planter");
+      await planter.login("bob");
+      const planted = planter.cookies.get("sessionid");
       expect(planted).to.be.a("string");
-      await victim.post("/ajax/auth/login.json", { username: "bob", password: "bob-password" });
+      victim.cookies.set("sessionid", planted!);
+      // The page fetches a token for the session it now has, then logs in as alice.
+      await victim.csrf();
+      expect((await victim.post("/ajax/auth/login.json", { username: "alice", password: "alice-password" })).status).to.equal(200);
       const after = victim.cookies.get("sessionid");
       expect(after).to.be.a("string").and.not.equal(planted);
       const attacker = w.caller("attacker");
       attacker.cookies.set("sessionid", planted!);
       const user = await attacker.raw({ method: "POST", path: "/ajax/auth/user.json", headers: { "X-CSRFToken": victim.token! } }, { csrf: false });
       expect([401, 403]).to.include(user.status);
-      expect(user.text).not.to.include("bob");
+      expect(user.text).not.to.include("alice");
     });
 
     it("invalidates the session at logout: the old cookie replayed is logged out", async () => {
