@@ -38,6 +38,8 @@ export { runMigrationsExclusively } from "./db/migrations";
 export { Tag, TaggedItem } from "./tags/entities";
 export { parseTagString, readTagNames, slugify } from "./tags/parse";
 export type { TagData } from "./tags/store";
+export { createSearchIndex, dropSearchIndex, type SearchTarget } from "./search/migration";
+export { MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_TERM_LENGTH } from "./search/terms";
 
 import { installTags } from "./tags/ops";
 installTags();

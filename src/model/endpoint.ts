@@ -213,6 +213,9 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
     for (const name of this.searchFields) {
       if (rules.byName.get(name)?.kind !== "text") throw new Error(`ajax-endpoints: search field "${name}" of ${rules.metadata.name} is not text`);
     }
+    if (this.searchFields.length > 0 && rules.pk.kind !== "integer") {
+      throw new Error(`ajax-endpoints: full-text search needs an integer primary key (${rules.metadata.name})`);
+    }
     for (const name of [...Object.keys(this.recordOps), ...Object.keys(this.modelOps)]) {
       if ((MODEL_OPS as readonly string[]).includes(name) || name === "tags") {
         throw new Error(`ajax-endpoints: op "${name}" of ${rules.metadata.name} collides with a built-in op`);
