@@ -6,10 +6,11 @@ import { AjaxSession, mysqlDriverWithUtcSessions, Tag, TaggedItem } from "./src"
 import { Article, Category, Comment, User } from "./entities";
 import { Initial1763700000000 } from "./migrations/1763700000000-Initial";
 import { ArticleSearch1764200000000 } from "./migrations/1764200000000-ArticleSearch";
+import { ListIndexes1764200001000 } from "./migrations/1764200001000-ListIndexes";
 
 /** The example app's entities, with the framework's session and tag tables. */
 export const entities = [User, Category, Article, Comment, AjaxSession, Tag, TaggedItem];
-export const migrations = [Initial1763700000000, ArticleSearch1764200000000];
+export const migrations = [Initial1763700000000, ArticleSearch1764200000000, ListIndexes1764200001000];
 
 /** The SQLite file used when `DATABASE_URL` is unset. */
 export const DEFAULT_SQLITE_PATH = "data/blog.sqlite";

@@ -212,7 +212,11 @@ export function applyOrder(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: Mode
     first = false;
   };
   for (const { rule, descending } of query.order) add(rule, descending);
-  if (!query.order.some(({ rule }) => rule === pk)) add(pk, false);
+  // The pk breaks ties in the direction of the last field, so that one index, e.g. (createdAt) with
+  // the pk in it, walked backwards, serves "-createdAt" and stops at the page; a mixed direction
+  // (createdAt DESC, id ASC) makes MariaDB sort every row first.
+  const last = query.order[query.order.length - 1];
+  if (!query.order.some(({ rule }) => rule === pk)) add(pk, last?.rule ? last.descending : false);
 }
 
 /** What a list query matches, counted as TypeORM's `getCount` does, with its parameters bound. */

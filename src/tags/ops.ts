@@ -114,8 +114,13 @@ function tagFilter(qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unk
     AND ${t}.${escape("name")} IN (:...${namesParam})`;
   qb.setParameter(namesParam, names).setParameter(modelParam, modelKey(endpoint));
   if (op === "none") qb.andWhere(`NOT EXISTS (SELECT 1 ${matching})`);
-  else if (op === "all") qb.andWhere(`(SELECT COUNT(DISTINCT ${l}.${escape("tagId")}) ${matching}) = ${names.length}`);
-  else qb.andWhere(`EXISTS (SELECT 1 ${matching})`);
+  else if (op === "all") {
+    // Driven by the tags: their links (by the tag index) grouped per record, not a count per article.
+    qb.andWhere(`${escape(qb.alias)}.${escape(endpoint.rules.pk.column.databaseName)} IN (SELECT ${l}.${escape("objectId")}
+      FROM ${escape(links)} ${l} INNER JOIN ${escape(tags)} ${t} ON ${t}.${escape("id")} = ${l}.${escape("tagId")}
+      WHERE ${l}.${escape("model")} = :${modelParam} AND ${t}.${escape("name")} IN (:...${namesParam})
+      GROUP BY ${l}.${escape("objectId")} HAVING COUNT(DISTINCT ${l}.${escape("tagId")}) = ${names.length})`);
+  } else qb.andWhere(`EXISTS (SELECT 1 ${matching})`);
   return null;
 }
 
