@@ -11,7 +11,7 @@ import { addWriteKeyHandler } from "../model/write";
 import { setTagCommandRunner } from "../router";
 import { Tag, TaggedItem } from "./entities";
 import { readTagNames } from "./parse";
-import { getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
+import { checkTagCount, getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
 
 const DEFAULT_SIMILAR_LIMIT = 20;
 const MAX_SIMILAR_LIMIT = 100;
@@ -80,8 +80,11 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
   return throughGate(ctx, "write", async (manager) => {
     const record = await loadVisibleRecord(endpoint, pk, ctx);
     if (!(await endpoint.canTag(ctx.user, record as never, ctx))) throw new AJAXError(403, Messages.forbidden);
-    if (command === "add") await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
-    else if (command === "set") await setTags(manager, model, objectId, names);
+    if (command === "add") {
+      const current = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
+      checkTagCount(new Set([...current.map((tag) => tag.name), ...names]).size, endpoint.maxTags);
+      await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
+    } else if (command === "set") await setTags(manager, model, objectId, names, endpoint.maxTags);
     else if (command === "clear") await unlinkTags(manager, model, objectId);
     else if (command === "remove" && names.length > 0) {
       const tags = await manager.createQueryBuilder(Tag, "tag").where("tag.name IN (:...names)", { names }).getMany();
@@ -138,7 +141,7 @@ export function installTags(): void {
     if (!endpoint.tags) return;
     const objectId = pk as number;
     if (op === "delete") await unlinkTags(ctx.manager, modelKey(endpoint), objectId);
-    else if (extra.tags !== undefined) await setTags(ctx.manager, modelKey(endpoint), objectId, readTagNames(extra.tags));
+    else if (extra.tags !== undefined) await setTags(ctx.manager, modelKey(endpoint), objectId, readTagNames(extra.tags), endpoint.maxTags);
   });
   addEncodeExtension(async (endpoint, records, encoded, ctx) => {
     if (!endpoint.tags || records.length === 0) return;
