@@ -34,6 +34,7 @@ export { AjaxSession } from "./auth/session-entity";
 export { DatabaseSessionStore } from "./auth/session-store";
 export { gateOf, DatabaseGate } from "./db/gate";
 export { mysqlDriverWithUtcSessions } from "./db/mysql";
+export { withStatementTimeout, DEFAULT_STATEMENT_TIMEOUT_MS } from "./db/timeouts";
 export { runMigrationsExclusively } from "./db/migrations";
 export { Tag, TaggedItem } from "./tags/entities";
 export { parseTagString, readTagNames, slugify } from "./tags/parse";

@@ -39,7 +39,26 @@ export async function createSearchIndex(queryRunner: QueryRunner, target: Search
   const dialect = dialectOf(queryRunner.connection);
   const statements = dialect === "sqlite" ? sqliteStatements(spec)
     : dialect === "postgres" ? await postgresStatements(queryRunner, spec) : mysqlStatements(spec);
-  for (const sql of statements) await queryRunner.query(sql);
+  await withoutStatementTimeout(queryRunner, dialect, async () => {
+    for (const sql of statements) await queryRunner.query(sql);
+  });
+}
+
+/**
+ * Indexing every existing row of a large table takes longer than a request's statement time
+ * limit (db/timeouts.ts): lifted for this session while the index is built, then put back.
+ */
+async function withoutStatementTimeout(queryRunner: QueryRunner, dialect: string, work: () => Promise<void>): Promise<void> {
+  if (dialect === "sqlite") return work();
+  const variable = dialect === "postgres" ? "statement_timeout" : "max_statement_time";
+  const [row] = await queryRunner.query(dialect === "postgres" ? "SELECT current_setting('statement_timeout') AS value" : "SELECT @@SESSION.max_statement_time AS value");
+  const previous = String(row?.value ?? "0");
+  await queryRunner.query(`SET SESSION ${variable} = 0`);
+  try {
+    await work();
+  } finally {
+    await queryRunner.query(dialect === "postgres" ? `SET SESSION ${variable} = '${previous.replace(/'/g, "")}'` : `SET SESSION ${variable} = ${Number(previous) || 0}`);
+  }
 }
 
 /** Removes what {@link createSearchIndex} made (PostgreSQL's shared text search configuration stays). */

@@ -40,10 +40,10 @@ export interface TestApp {
 }
 
 /** Starts the example app on a fresh database: migrations run, alice and bob seeded. */
-export async function startTestApp(options: BlogAppOptions = {}): Promise<TestApp> {
+export async function startTestApp(options: BlogAppOptions & { statementTimeoutMs?: number } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const queries = new QueryCounter();
-  const dataSource = new DataSource({ ...dataSourceOptions(database.url), logger: queries } as never);
+  const dataSource = new DataSource({ ...dataSourceOptions(database.url, { statementTimeoutMs: options.statementTimeoutMs }), logger: queries } as never);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
   await seedDemoUsers(dataSource);
