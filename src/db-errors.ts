@@ -15,6 +15,19 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 const UNAVAILABLE_MESSAGES = /Connection terminated|connection is closed|Can't add new command when connection is in closed state|timeout exceeded when trying to connect|Pool is closed|database is locked|ECONNREFUSED|The server closed the connection/i;
 
+/**
+ * A statement stopped by the statement time limit (db/timeouts.ts): PostgreSQL's
+ * query_canceled, MariaDB's max_statement_time (1969), MySQL's max_execution_time (3024).
+ */
+const TIMEOUT_CODES = new Set(["57014", "ER_STATEMENT_TIMEOUT", "ER_QUERY_TIMEOUT"]);
+const TIMEOUT_ERRNOS = new Set([1969, 3024]);
+
+function isStatementTimeout(error: unknown, code: string | undefined): boolean {
+  const candidate = error as { errno?: unknown; driverError?: { errno?: unknown } };
+  const errno = candidate?.driverError?.errno ?? candidate?.errno;
+  return (code !== undefined && TIMEOUT_CODES.has(code)) || (typeof errno === "number" && TIMEOUT_ERRNOS.has(errno));
+}
+
 function codeOf(error: unknown): string | undefined {
   const candidate = error as { code?: unknown; driverError?: { code?: unknown } };
   const code = candidate?.driverError?.code ?? candidate?.code;
@@ -23,7 +36,8 @@ function codeOf(error: unknown): string | undefined {
 
 /**
  * Maps a database failure to the status a client should see: unique violations are `409`,
- * foreign-key violations `400`, a database that cannot be reached `503`. Anything else is
+ * foreign-key violations `400`, a database that cannot be reached or a statement past its time
+ * limit `503`. Anything else is
  * left alone (returns `null`) and ends as a `500`.
  */
 export function translateDatabaseError(error: unknown): AJAXError | null {
@@ -31,6 +45,7 @@ export function translateDatabaseError(error: unknown): AJAXError | null {
   const code = codeOf(error);
   if (code && UNIQUE_CODES.has(code)) return new AJAXError(409, Messages.conflict);
   if (code && FOREIGN_KEY_CODES.has(code)) return new AJAXError(400, Messages.invalid);
+  if (isStatementTimeout(error, code)) return new AJAXError(503, Messages.tooSlow, { headers: { "Retry-After": "1" } });
   const message = error instanceof Error ? error.message : "";
   if ((code && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(message)) {
     return new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } });

@@ -11,7 +11,8 @@ export interface SuccessEnvelope<T = unknown> {
 
 /** A page of a list. */
 export interface ListEnvelope<T = unknown> extends SuccessEnvelope<T[]> {
-  total: number;
+  /** null when the request asked for `count=none`. */
+  total: number | null;
   current_page: number;
   items_per_page: number;
 }

@@ -46,6 +46,7 @@ export const Messages = {
   unknownField: "Unknown field.",
   notNull: "This field may not be null.",
   unavailable: "The service is temporarily unavailable.",
+  tooSlow: "The database took too long to answer; try again.",
   tooLarge: "Request body too large.",
   unsupportedType: "Unsupported content type.",
   malformed: "Malformed request body.",

@@ -38,10 +38,13 @@ export { AjaxSession } from "./auth/session-entity";
 export { DatabaseSessionStore, purgeExpiredSessions } from "./auth/session-store";
 export { gateOf, DatabaseGate } from "./db/gate";
 export { mysqlDriverWithUtcSessions } from "./db/mysql";
+export { withStatementTimeout, DEFAULT_STATEMENT_TIMEOUT_MS } from "./db/timeouts";
 export { runMigrationsExclusively } from "./db/migrations";
 export { Tag, TaggedItem } from "./tags/entities";
 export { parseTagString, readTagNames, slugify } from "./tags/parse";
 export type { TagData } from "./tags/store";
+export { createSearchIndex, dropSearchIndex, type SearchTarget } from "./search/migration";
+export { MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_TERM_LENGTH } from "./search/terms";
 
 import { installTags } from "./tags/ops";
 installTags();

@@ -104,6 +104,50 @@ describe("list: pagination, filters, ordering, search (CONTRACT.md §5)", () => 
     expect(titles(await alice.post("/ajax/blog/article/list.json", { search: "baking pie" }))).to.deep.equal(["Cherry pie"]);
   });
 
+  it("searches words, the last one as a prefix (search-as-you-type), through the full-text index (docs/search.md)", async () => {
+    const search = async (params: object) => titles(await alice.post("/ajax/blog/article/list.json", { order: "id", ...params }));
+    expect(await search({ search: "bak" })).to.deep.equal(["Banana bread", "Cherry pie"]);
+    expect(await search({ search: "bread bak" })).to.deep.equal(["Banana bread"]);
+    // Only the last word is a prefix; a word inside another word is no match.
+    expect(await search({ search: "bak pie" })).to.deep.equal([]);
+    expect(await search({ search: "aking" })).to.deep.equal([]);
+    // Punctuation splits words and is never syntax: these are the words "fruit" and "salad".
+    expect(await search({ search: '"fruit" -salad*' })).to.deep.equal(["Apples and pears"]);
+    expect(await search({ search: "fruit OR NEAR(x) AND baking" })).to.deep.equal([]);
+    // A search without any word does not narrow the list.
+    expect((await alice.post("/ajax/blog/article/list.json", { search: "%_*" })).body.total).to.equal(6);
+  });
+
+  it("orders by relevance only when searching", async () => {
+    const articles = t.dataSource.getRepository(Article);
+    const strong = (await articles.insert({ title: "Quince quince quince", body: "quince", published: true, author: { id: 1 } as User })).identifiers[0]!.id;
+    const weak = (await articles.insert({ title: "Other", body: `one quince among ${"many words ".repeat(50)}`, published: true, author: { id: 1 } as User })).identifiers[0]!.id;
+    const ranked = await alice.post("/ajax/blog/article/list.json", { search: "quince", order: "relevance" });
+    expect(ranked.body.data.map((a: { id: number }) => a.id)).to.deep.equal([strong, weak]);
+    const noSearch = await alice.post("/ajax/blog/article/list.json", { order: "relevance" });
+    expect(noSearch.status).to.equal(400);
+    expect(noSearch.body.errors).to.have.keys("order");
+    await articles.delete([strong, weak]);
+  });
+
+  it("bounds a search: its length, number of words and word length are 400 past the limits", async () => {
+    for (const search of ["x".repeat(501), "one two three four five six seven eight nine ten eleven", `${"a".repeat(999)}b`]) {
+      const response = await alice.post("/ajax/blog/article/list.json", { search });
+      expect(response.status, search.slice(0, 20)).to.equal(400);
+      expect(response.body.errors).to.have.keys("search");
+    }
+    expect((await alice.post("/ajax/blog/article/list.json", { search: `${"a".repeat(64)} b` })).status).to.equal(200);
+  });
+
+  it("answers total: null without counting when asked for count=none", async () => {
+    t.queries.reset();
+    const response = await alice.post("/ajax/blog/article/list.json", { count: "none", items_per_page: 2, order: "id" });
+    expect(response.body).to.include({ total: null, current_page: 1, items_per_page: 2 });
+    expect(titles(response)).to.deep.equal(["Apples and pears", "Banana bread"]);
+    expect(t.queries.queries.some((sql) => /COUNT\(/i.test(sql))).to.equal(false);
+    expect((await alice.post("/ajax/blog/article/list.json", { count: "estimate" })).status).to.equal(400);
+  });
+
   it("fails closed: unknown parameters, fields, operators, hidden fields and bad values are 400", async () => {
     const bad: Array<Record<string, unknown>> = [
       { nope: 1 },

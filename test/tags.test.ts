@@ -17,7 +17,9 @@ describe("tag parsing (django-taggit semantics)", () => {
   it("slugifies as Django does", () => {
     expect(slugify("New York")).to.equal("new-york");
     expect(slugify("Crème brûlée!")).to.equal("creme-brulee");
-    expect(slugify("日本")).to.equal("tag");
+    // A name without ASCII letters gets a slug of its own, not "tag" shared by every such name.
+    expect(slugify("日本")).to.match(/^tag-[0-9a-f]{12}$/);
+    expect(slugify("日本")).not.to.equal(slugify("中国"));
   });
 });
 
@@ -98,6 +100,50 @@ describe("tag ops (CONTRACT.md §7)", () => {
     const created = (await bob.post("/ajax/blog/article.json", { title: "Short-lived", tags: "ephemeral" })).body.data.id;
     await bob.post(`/ajax/blog/article/${created}/delete.json`);
     expect(await t.dataSource.getRepository(TaggedItem).countBy({ model: "article", objectId: created })).to.equal(0);
+  });
+
+  it("bounds tags: a name of at most 100 characters, at most 50 tags on a record (maxTags), a 400 past either, changing nothing", async () => {
+    const id = (await bob.post("/ajax/blog/article.json", { title: "Many tags", published: true, tags: ["first"] })).body.data.id;
+    const fifty = Array.from({ length: 50 }, (_, i) => `t${String(i).padStart(2, "0")}`);
+    expect((await bob.post(`/ajax/blog/article/${id}/tags/set.json`, { tags: fifty })).status).to.equal(200);
+    const past = await bob.post(`/ajax/blog/article/${id}/tags/add.json`, { tags: ["one-more"] });
+    expect(past.status).to.equal(400);
+    expect(past.body.errors).to.have.keys("tags");
+    // Names it has already count once.
+    expect((await bob.post(`/ajax/blog/article/${id}/tags/add.json`, { tags: ["t00", "t01"] })).status).to.equal(200);
+    expect((await bob.post(`/ajax/blog/article/${id}/tags/set.json`, { tags: [...fifty, "x51"] })).status).to.equal(400);
+    expect((await bob.post("/ajax/blog/article.json", { title: "Too many", tags: [...fifty, "x51"] })).status).to.equal(400);
+    expect((await bob.post(`/ajax/blog/article/${id}/tags/add.json`, { tags: ["y".repeat(101)] })).status).to.equal(400);
+    expect(await t.dataSource.getRepository(TaggedItem).countBy({ model: "article", objectId: id })).to.equal(50);
+    expect(await t.dataSource.getRepository(Tag).countBy({ name: "one-more" })).to.equal(0);
+    await bob.post(`/ajax/blog/article/${id}/tags/clear.json`);
+  });
+
+  it("removes tags that nothing uses any more, in the transaction that unlinked them (set, remove, clear, update, delete)", async () => {
+    const tagNames = async () => (await t.dataSource.getRepository(Tag).find()).map((tag) => tag.name);
+    const id = (await bob.post("/ajax/blog/article.json", { title: "Orphans", published: true, tags: ["orphan-a", "orphan-b", "shared-tag"] })).body.data.id;
+    const other = (await bob.post("/ajax/blog/article.json", { title: "Keeps one", published: true, tags: ["shared-tag"] })).body.data.id;
+    await bob.post(`/ajax/blog/article/${id}/tags/set.json`, { tags: ["orphan-a", "shared-tag", "orphan-c"] });
+    expect(await tagNames()).not.to.include("orphan-b");
+    await bob.post(`/ajax/blog/article/${id}/tags/remove.json`, { tags: ["orphan-a"] });
+    expect(await tagNames()).not.to.include("orphan-a");
+    await bob.post(`/ajax/blog/article/${id}/update.json`, { tags: ["shared-tag", "orphan-d"], _version: 1 });
+    expect(await tagNames()).not.to.include("orphan-c");
+    await bob.post(`/ajax/blog/article/${id}/tags/clear.json`);
+    expect(await tagNames()).to.include("shared-tag");
+    expect(await tagNames()).not.to.include("orphan-d");
+    await bob.post(`/ajax/blog/article/${other}/delete.json`);
+    expect(await tagNames()).not.to.include("shared-tag");
+  });
+
+  it("makes slugs unique through the unique index, without reading other tags' slugs", async () => {
+    t.queries.reset();
+    const response = await bob.post(`/ajax/blog/article/${bobPost}/tags/set.json`, { tags: ["日本", "中国", "Big-Apple!", "big apple"] });
+    expect(response.status).to.equal(200);
+    expect(t.queries.queries.some((sql) => /slug/i.test(sql) && /LIKE/i.test(sql))).to.equal(false);
+    const slugs = response.body.data.map((tag: { slug: string }) => tag.slug);
+    expect(new Set(slugs).size).to.equal(4);
+    expect(slugs).to.include.members(["big-apple", "big-apple_1"]);
   });
 
   it("leaves no duplicate link when two requests add the same tag at once", async () => {

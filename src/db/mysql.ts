@@ -1,5 +1,5 @@
 /** The part of the mysql2 module that TypeORM's MySQL driver uses. */
-interface Mysql2Module {
+export interface Mysql2Module {
   createPool(options: object): MysqlPool;
   createPoolCluster(options?: object): unknown;
 }
@@ -25,13 +25,20 @@ interface MysqlPoolConnection {
  * @example new DataSource({ type: "mariadb", url, timezone: "Z", driver: mysqlDriverWithUtcSessions() })
  */
 export function mysqlDriverWithUtcSessions(mysql2: Mysql2Module = require("mysql2") as Mysql2Module): Mysql2Module {
+  return runOnEachConnection(mysql2, "SET time_zone = '+00:00'");
+}
+
+/**
+ * mysql2 whose pools run `sql` (a session `SET`) on every new connection before the query
+ * that asked for it. A connection where it failed is closed, never used: the pool opens another.
+ */
+export function runOnEachConnection(mysql2: Mysql2Module, sql: string): Mysql2Module {
   return {
     ...mysql2,
     createPool(options: object) {
       const pool = mysql2.createPool(options);
       pool.on("connection", (connection) => {
-        connection.query("SET time_zone = '+00:00'", (error) => {
-          // A connection whose zone is unknown must not serve queries; the pool opens another.
+        connection.query(sql, (error) => {
           if (error) connection.destroy();
         });
       });

@@ -69,6 +69,10 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   serverSetFields: readonly string[] = [];
   /** Names that look secret (`tokenCount`) but are fine to show. */
   notSecretFields: readonly string[] = [];
+  /** The longest value of a text column that declares no length (`text`); longer is a `400` naming the field. */
+  maxTextLength = 100_000;
+  /** Longest values of some fields, over their columns' lengths, e.g. `{ summary: 500 }`. */
+  maxLengths: Readonly<Record<string, number>> = {};
   /** The many-to-one field that points at the user who owns a record: set on create, checked by the default hooks. */
   ownerField?: string;
   /** Fields a list may filter on: a list (every op) or a map to the allowed ops. */
@@ -90,6 +94,8 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
    * responses, and `filter[tags...]`. Needs an integer primary key.
    */
   tags = false;
+  /** The most tags one record may have; more is a `400` on `tags`. */
+  maxTags = 50;
   /** Where the entity has a version column, update needs the version the client read. */
   requireVersion = true;
   /**
@@ -188,6 +194,7 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
     const rules = new FieldRules(metadata, {
       fields: this.fields, hiddenFields: this.hiddenFields, readOnlyFields: this.readOnlyFields,
       serverSetFields: serverSet, notSecretFields: this.notSecretFields,
+      maxTextLength: this.maxTextLength, maxLengths: this.maxLengths,
     });
     this.bound = { runtime, metadata, rules, reader: new RowReader(rules, runtime.dataSource) };
     this.checkConfiguration(rules);
@@ -219,6 +226,9 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
     }
     for (const name of this.searchFields) {
       if (rules.byName.get(name)?.kind !== "text") throw new Error(`ajax-endpoints: search field "${name}" of ${rules.metadata.name} is not text`);
+    }
+    if (this.searchFields.length > 0 && rules.pk.kind !== "integer") {
+      throw new Error(`ajax-endpoints: full-text search needs an integer primary key (${rules.metadata.name})`);
     }
     for (const name of [...Object.keys(this.recordOps), ...Object.keys(this.modelOps)]) {
       if ((MODEL_OPS as readonly string[]).includes(name) || name === "tags") {

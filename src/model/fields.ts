@@ -44,6 +44,21 @@ export interface FieldOptions {
   serverSetFields?: readonly string[];
   /** Columns whose names look secret but are not (`tokenCount`). */
   notSecretFields?: readonly string[];
+  /** The longest value of a text column that declares no length. */
+  maxTextLength?: number;
+  /** Longest values by field, over the column's own length. */
+  maxLengths?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The longest value a text field takes: the endpoint's word for the field, else the column's
+ * declared length, else the endpoint's default for text (`text` columns hold gigabytes otherwise).
+ */
+function maxLengthOf(name: string, column: ColumnMetadata, options: FieldOptions): number | undefined {
+  const own = options.maxLengths?.[name];
+  if (own !== undefined) return own;
+  if (column.length) return Number(column.length);
+  return valueKindOf(column) === "text" ? options.maxTextLength : undefined;
 }
 
 /** All field rules of one endpoint, indexed for the request path. */
@@ -61,7 +76,7 @@ export class FieldRules {
       throw new Error(`ajax-endpoints: ${metadata.name} must have exactly one primary column`);
     }
     const known = new Set([...metadata.columns.map((c) => c.propertyName), ...metadata.relations.map((r) => r.propertyName)]);
-    for (const list of [options.fields, options.hiddenFields, options.readOnlyFields, options.serverSetFields]) {
+    for (const list of [options.fields, options.hiddenFields, options.readOnlyFields, options.serverSetFields, Object.keys(options.maxLengths ?? {})]) {
       for (const name of list ?? []) {
         if (!known.has(name)) throw new Error(`ajax-endpoints: ${metadata.name} has no field "${name}"`);
       }
@@ -89,7 +104,7 @@ export class FieldRules {
         name, column, kind: valueKindOf(column), readable, writable, serverSet,
         required: writable && !column.isNullable && !hasDefault,
         nullable: column.isNullable,
-        maxLength: column.length ? Number(column.length) : undefined,
+        maxLength: maxLengthOf(name, column, options),
         enumValues: column.enum,
         range: integerRangeOf(column),
       });

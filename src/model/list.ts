@@ -6,17 +6,20 @@ import { coerceValue } from "./coerce";
 import { containsSql, dialectOf, escapeLike, iContainsSql, startsWithSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
+import { applySearch, checkSearchIndex } from "../search/query";
+import { readSearchText, type SearchTerms } from "../search/terms";
 
 export const FILTER_OPS = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "icontains", "startswith", "isnull"] as const;
 /** A comparison a list filter may use: `filter[<field>__<op>]`. */
 export type FilterOp = (typeof FILTER_OPS)[number];
 
-const LIST_PARAMS = new Set(["current_page", "items_per_page", "order", "filter", "search"]);
+const LIST_PARAMS = new Set(["current_page", "items_per_page", "order", "filter", "search", "count"]);
+/** The ordering that puts the best search match first; only with a search. */
+export const RELEVANCE_ORDER = "relevance";
 const TEXT_OPS = new Set<FilterOp>(["contains", "icontains", "startswith"]);
 const MAX_IN_VALUES = 100;
-const MAX_SEARCH_TERMS = 10;
 /**
- * The longest text a `contains`, `icontains` or `startswith` filter or a search term may hold.
+ * The longest text a `contains`, `icontains` or `startswith` filter may hold.
  * SQLite refuses LIKE patterns over 50,000 bytes with an error: past this, a clear 400.
  */
 export const MAX_PATTERN_LENGTH = 1000;
@@ -37,9 +40,13 @@ export function addCustomFilter(field: string, filter: CustomFilter): void {
 export interface ListQuery {
   page: number;
   perPage: number;
-  order: Array<{ rule: FieldRule; descending: boolean }>;
+  /** Fields, or the search's relevance (`rule` unset: best match first). */
+  order: Array<{ rule?: FieldRule; descending: boolean }>;
   filters: Array<{ field: string; rule?: FieldRule; op: string; value: unknown }>;
-  searchTerms: string[];
+  /** The words of `search`, or null for no search. */
+  search: SearchTerms | null;
+  /** `count=none`: answer `total: null` and skip counting. */
+  count: boolean;
 }
 
 function allowedOps(endpoint: ModelEndpoint, field: string): readonly string[] | undefined {
@@ -100,6 +107,11 @@ export function parseListQuery(endpoint: ModelEndpoint, params: Record<string, u
     if (!parts || parts.length > 10) addError("order", "Must be a comma-separated list of at most 10 fields.");
     for (const part of parts ?? []) {
       const text = typeof part === "string" ? part.trim() : "";
+      if (text === RELEVANCE_ORDER) {
+        if (params.search === undefined) addError("order", `"${RELEVANCE_ORDER}" needs a search.`);
+        else order.push({ descending: false });
+        continue;
+      }
       const descending = text.startsWith("-");
       const name = descending ? text.slice(1) : text;
       const rule = endpoint.orderFields.includes(name) ? endpoint.rules.readableField(name) : undefined;
@@ -134,25 +146,26 @@ export function parseListQuery(endpoint: ModelEndpoint, params: Record<string, u
     }
   }
 
-  let searchTerms: string[] = [];
+  let search: SearchTerms | null = null;
   if (params.search !== undefined) {
-    if (typeof params.search !== "string") addError("search", "Not a valid string.");
-    else if (endpoint.searchFields.length === 0) addError("search", "This list cannot be searched.");
-    else {
-      searchTerms = params.search.split(/\s+/).filter(Boolean);
-      if (searchTerms.length > MAX_SEARCH_TERMS) addError("search", `At most ${MAX_SEARCH_TERMS} search terms.`);
-      if (searchTerms.some((term) => term.length > MAX_PATTERN_LENGTH)) addError("search", patternTooLong);
-      if (params.search.includes("\u0000")) addError("search", nullCharacter);
-    }
+    const read = readSearchText(params.search);
+    if (endpoint.searchFields.length === 0) addError("search", "This list cannot be searched.");
+    else if ("error" in read) addError("search", read.error);
+    else search = read.terms;
   }
+  const count = params.count === undefined || params.count === "exact";
+  if (!count && params.count !== "none") addError("count", 'Must be "exact" or "none".');
   if (Object.keys(errors).length > 0) throw new AJAXError(400, Messages.invalid, { errors });
-  return { page: page!, perPage, order, filters, searchTerms };
+  return { page: page!, perPage, order, filters, search, count };
 }
 
 const COMPARATORS: Record<string, string> = { eq: "=", ne: "<>", lt: "<", lte: "<=", gt: ">", gte: ">=" };
 
-/** Adds the parsed filters and search of a list to a query of the endpoint's entity. */
-export function applyFilters(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelEndpoint, query: ListQuery): void {
+/** The SQL of a search's relevance, and which direction puts the best match first. */
+export type Relevance = { rank: string; descending: boolean };
+
+/** Adds the parsed filters and search of a list to a query of the endpoint's entity; answers the search's relevance. */
+export function applyFilters(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelEndpoint, query: ListQuery): Relevance | undefined {
   const dialect = dialectOf(endpoint.runtime.dataSource);
   const alias = qb.escape(qb.alias);
   const driver = endpoint.runtime.dataSource.driver;
@@ -180,27 +193,30 @@ export function applyFilters(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: Mo
       default: qb.andWhere(`${column} ${COMPARATORS[filter.op]} :${param}`, { [param]: persist(filter.value) });
     }
   });
-  query.searchTerms.forEach((term, index) => {
-    const param = `search${index}`;
-    const clauses = endpoint.searchFields.map((name) =>
-      iContainsSql(dialect, `${alias}.${qb.escape(endpoint.rules.byName.get(name)!.column.databaseName)}`, `:${param}`));
-    qb.andWhere(`(${clauses.join(" OR ")})`, { [param]: `%${escapeLike(term.toLowerCase())}%` });
-  });
+  return query.search ? applySearch(qb, endpoint, query.search) : undefined;
 }
 
 /** Orders a list by the requested fields, then by pk so that pages are stable. */
-export function applyOrder(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelEndpoint, query: ListQuery): void {
+export function applyOrder(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelEndpoint, query: ListQuery, relevance?: Relevance): void {
   const alias = qb.escape(qb.alias);
   const pk = endpoint.rules.pk;
   let first = true;
-  const add = (rule: FieldRule, descending: boolean) => {
-    const expression = `${alias}.${qb.escape(rule.column.databaseName)}`;
+  const add = (rule: FieldRule | undefined, descending: boolean) => {
+    // Without a rule: the search's relevance, best first (parseListQuery allows it only with a
+    // search; a search of punctuation only has no words, hence no relevance, and orders by the rest).
+    if (!rule && !relevance) return;
+    const expression = rule ? `${alias}.${qb.escape(rule.column.databaseName)}` : relevance!.rank;
+    if (!rule) descending = relevance!.descending;
     if (first) qb.orderBy(expression, descending ? "DESC" : "ASC");
     else qb.addOrderBy(expression, descending ? "DESC" : "ASC");
     first = false;
   };
   for (const { rule, descending } of query.order) add(rule, descending);
-  if (!query.order.some(({ rule }) => rule === pk)) add(pk, false);
+  // The pk breaks ties in the direction of the last field, so that one index, e.g. (createdAt) with
+  // the pk in it, walked backwards, serves "-createdAt" and stops at the page; a mixed direction
+  // (createdAt DESC, id ASC) makes MariaDB sort every row first.
+  const last = query.order[query.order.length - 1];
+  if (!query.order.some(({ rule }) => rule === pk)) add(pk, last?.rule ? last.descending : false);
 }
 
 /** What a list query matches, counted as TypeORM's `getCount` does, with its parameters bound. */
@@ -211,16 +227,17 @@ async function countRows(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelE
   return Number(row?.cnt ?? 0);
 }
 
-/** The list op: a page of what the user may see, its total, hydrated. */
-export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Promise<{ records: ObjectLiteral[]; total: number; query: ListQuery }> {
+/** The list op: a page of what the user may see, its total (null with `count=none`), hydrated. */
+export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Promise<{ records: ObjectLiteral[]; total: number | null; query: ListQuery }> {
   const query = parseListQuery(endpoint, ctx.params, ctx.fromForm);
+  if (query.search) await checkSearchIndex(endpoint, ctx.manager);
   const qb = endpoint.reader.query(ctx.manager, "item");
   endpoint.scope(qb as never, ctx.user, ctx);
-  applyFilters(qb, endpoint, query);
-  const total = await countRows(qb, endpoint, ctx);
+  const relevance = applyFilters(qb, endpoint, query);
+  const total = query.count ? await countRows(qb, endpoint, ctx) : null;
   const offset = (query.page - 1) * query.perPage;
-  if (query.page < 1 || offset >= total) return { records: [], total, query };
-  applyOrder(qb, endpoint, query);
+  if (query.page < 1 || (total !== null && offset >= total)) return { records: [], total, query };
+  applyOrder(qb, endpoint, query, relevance);
   qb.offset(offset).limit(query.perPage);
   return { records: await endpoint.reader.load(qb, ctx.manager), total, query };
 }

@@ -12,7 +12,7 @@ import { addWriteKeyHandler } from "../model/write";
 import { setTagCommandRunner } from "../router";
 import { Tag, TaggedItem } from "./entities";
 import { readTagNames } from "./parse";
-import { getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
+import { checkTagCount, getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
 
 const DEFAULT_SIMILAR_LIMIT = 20;
 const MAX_SIMILAR_LIMIT = 100;
@@ -76,8 +76,11 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
       throw new AJAXError(400, Messages.invalid, { errors: { tags: [Messages.required] } });
     }
     const names = command === "clear" ? [] : readTagNames(ctx.params.tags);
-    if (command === "add") await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
-    else if (command === "set") await setTags(manager, model, objectId, names);
+    if (command === "add") {
+      const current = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
+      checkTagCount(new Set([...current.map((tag) => tag.name), ...names]).size, endpoint.maxTags);
+      await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
+    } else if (command === "set") await setTags(manager, model, objectId, names, endpoint.maxTags);
     else if (command === "clear") await unlinkTags(manager, model, objectId);
     else if (command === "remove" && names.length > 0) {
       const tags = await manager.createQueryBuilder(Tag, "tag").where("tag.name IN (:...names)", { names }).getMany();
@@ -110,8 +113,13 @@ function tagFilter(qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unk
     AND ${t}.${escape("name")} IN (:...${namesParam})`;
   qb.setParameter(namesParam, names).setParameter(modelParam, modelKey(endpoint));
   if (op === "none") qb.andWhere(`NOT EXISTS (SELECT 1 ${matching})`);
-  else if (op === "all") qb.andWhere(`(SELECT COUNT(DISTINCT ${l}.${escape("tagId")}) ${matching}) = ${names.length}`);
-  else qb.andWhere(`EXISTS (SELECT 1 ${matching})`);
+  else if (op === "all") {
+    // Driven by the tags: their links (by the tag index) grouped per record, not a count per article.
+    qb.andWhere(`${escape(qb.alias)}.${escape(endpoint.rules.pk.column.databaseName)} IN (SELECT ${l}.${escape("objectId")}
+      FROM ${escape(links)} ${l} INNER JOIN ${escape(tags)} ${t} ON ${t}.${escape("id")} = ${l}.${escape("tagId")}
+      WHERE ${l}.${escape("model")} = :${modelParam} AND ${t}.${escape("name")} IN (:...${namesParam})
+      GROUP BY ${l}.${escape("objectId")} HAVING COUNT(DISTINCT ${l}.${escape("tagId")}) = ${names.length})`);
+  } else qb.andWhere(`EXISTS (SELECT 1 ${matching})`);
   return null;
 }
 
@@ -129,7 +137,7 @@ export function installTags(): void {
     if (!endpoint.tags) return;
     const objectId = pk as number;
     if (op === "delete") await unlinkTags(ctx.manager, modelKey(endpoint), objectId);
-    else if (extra.tags !== undefined) await setTags(ctx.manager, modelKey(endpoint), objectId, readTagNames(extra.tags));
+    else if (extra.tags !== undefined) await setTags(ctx.manager, modelKey(endpoint), objectId, readTagNames(extra.tags), endpoint.maxTags);
   });
   addEncodeExtension(async (endpoint, records, encoded, ctx) => {
     if (!endpoint.tags || records.length === 0) return;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { AJAXError, Messages } from "../errors";
 
 /** The longest tag name (the `name` column's length). */
@@ -72,9 +73,12 @@ export function readTagNames(value: unknown, field = "tags"): string[] {
   return names;
 }
 
-/** Django's `slugify`: ASCII, lower case, words joined by `-`. Never empty (`tag`). */
+/**
+ * Django's `slugify`: ASCII, lower case, words joined by `-`. A name with no ASCII letter or
+ * digit (`日本`) gets `tag-` and a hash of the name, so such names do not all compete for `tag`.
+ */
 export function slugify(name: string): string {
   const slug = name.normalize("NFKD").replace(/[^\x00-\x7f]/g, "").toLowerCase()
     .replace(/[^\w\s-]/g, "").replace(/[-\s]+/g, "-").replace(/^[-_]+|[-_]+$/g, "");
-  return (slug || "tag").slice(0, 90);
+  return (slug || `tag-${createHash("sha256").update(name).digest("hex").slice(0, 12)}`).slice(0, 90);
 }

@@ -1,5 +1,5 @@
 import { Agent } from "node:http";
-import { defineApp, hashPassword, ModelEndpoint, type AjaxOptions } from "../../src";
+import { createSearchIndex, defineApp, hashPassword, ModelEndpoint, type AjaxOptions } from "../../src";
 import { User } from "../../entities";
 import blog, { ArticleEndpoint } from "../../endpoints/blog";
 import { DataSource } from "typeorm";
@@ -72,6 +72,14 @@ async function startApp(kind: TestDatabaseKind, ajax: Partial<AjaxOptions>): Pro
   const dataSource = new DataSource({ ...dataSourceOptions(database.url), logger: queries } as never);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
+  // The vault's endpoints search other fields than the blog's: their own indexes, as a migration would make them.
+  const runner = dataSource.createQueryRunner();
+  try {
+    await createSearchIndex(runner, { table: "article" }, ["title"]);
+    await createSearchIndex(runner, User, ["username"]);
+  } finally {
+    await runner.release();
+  }
   await seedDemoUsers(dataSource);
   const { app, ajax: built } = createBlogApp(dataSource, { ajax });
   return {

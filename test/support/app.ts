@@ -10,9 +10,12 @@ import { createTestDatabase, type TestDatabase } from "./databases";
 export class QueryCounter implements Logger {
   count = 0;
   queries: string[] = [];
-  logQuery(query: string): void {
+  /** The statements with their parameters, for EXPLAIN (test/plans.test.ts). */
+  statements: Array<{ sql: string; parameters: unknown[] }> = [];
+  logQuery(query: string, parameters?: unknown): void {
     this.count++;
     this.queries.push(query);
+    this.statements.push({ sql: query, parameters: Array.isArray(parameters) ? parameters : [] });
   }
   logQueryError(): void {}
   logQuerySlow(): void {}
@@ -22,6 +25,7 @@ export class QueryCounter implements Logger {
   reset(): void {
     this.count = 0;
     this.queries = [];
+    this.statements = [];
   }
 }
 
@@ -36,10 +40,10 @@ export interface TestApp {
 }
 
 /** Starts the example app on a fresh database: migrations run, alice and bob seeded. */
-export async function startTestApp(options: BlogAppOptions = {}): Promise<TestApp> {
+export async function startTestApp(options: BlogAppOptions & { statementTimeoutMs?: number } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const queries = new QueryCounter();
-  const dataSource = new DataSource({ ...dataSourceOptions(database.url), logger: queries } as never);
+  const dataSource = new DataSource({ ...dataSourceOptions(database.url, { statementTimeoutMs: options.statementTimeoutMs }), logger: queries } as never);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
   await seedDemoUsers(dataSource);
