@@ -23,6 +23,9 @@ export {
 } from "./rpc/types";
 export { ajax, type AjaxViewOptions, type AjaxViewHandler } from "./http/ajax-view";
 export { createAjaxServer, DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from "./http/server";
+export { requestLog, type RequestLogOptions } from "./http/request-log";
+export { HEALTH_CHECK_TIMEOUT_MS, type HealthChecks, type HealthState } from "./http/health";
+export { MissingPackageError } from "./optional";
 export { jsonForScript, escapeHtml } from "./client/escape";
 export { describeRegistry, type InterfaceDescription, type EndpointDescription, type ModelDescription } from "./client/interface";
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions, type OpenApiSource } from "./openapi/document";

@@ -9,6 +9,7 @@ import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits } from "./http/body";
 import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
 import { getOnly } from "./http/get-only";
+import { healthRoute } from "./http/health";
 import { resolveRoute, type Route } from "./http/routes";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
@@ -111,6 +112,7 @@ export function createAjax(options: AjaxOptions): Ajax {
     sendSuccess(res, { token: await issueToken(req, res) });
   });
 
+  router.all("/health.json", getOnly, healthRoute(dataSource, store));
   router.use(clientScriptRoutes(registry));
 
   const openapi = options.openapi === false ? undefined : buildOpenApiDocument({
