@@ -8,13 +8,16 @@ export { createAjax, type Ajax, type AjaxOptions, type SessionOptions } from "./
 export { AJAXError, Messages, fieldError, type FieldErrors, type AJAXErrorExtra } from "./errors";
 export type { SuccessEnvelope, ListEnvelope, ErrorEnvelope } from "./envelope";
 export { defineApp, AjaxApp, Registry } from "./registry";
-export { endpoint, loginRequired, type AdHocEndpoint, type EndpointHandler, type EndpointOptions } from "./adhoc";
+export {
+  endpoint, loginRequired, type AdHocEndpoint, type EndpointHandler, type EndpointOptions, type AjaxTypes, type AppUser, type ParamsOf,
+} from "./adhoc";
 export type { RequestContext } from "./context";
 export type { CallHooks } from "./http/dispatch";
 export type { UploadedFile, BodyLimits } from "./http/body";
 export {
   ModelEndpoint, MODEL_OPS, type ModelOpName, type RecordOpDefinition, type ModelOpDefinition, type EndpointRuntime,
 } from "./model/endpoint";
+export { modelEndpoint, type ModelEndpointConfig, type FieldOf } from "./model/define";
 export { FILTER_OPS, type FilterOp } from "./model/list";
 export { SECRET_NAME, type FieldRule } from "./model/fields";
 export { ResponseCommands, type ResponseCommand, type ChangeMode } from "./rpc/commands";

@@ -1,33 +1,22 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { expect } from "chai";
+import { AJAX_ENDPOINTS_PATHS, ROOT as root, scratchApp, tsc } from "./support/tsc";
 
-const root = join(__dirname, "..", "..");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { extractExample, writeExample } = require(join(root, "scripts", "readme-example.js")) as {
   extractExample(markdown: string): { files: Map<string, string>; tscInitAdditions?: { compilerOptions: object } };
   writeExample(markdown: string, directory: string): { paths: string[] };
 };
-const TSC = join(root, "node_modules", "typescript", "bin", "tsc");
 const readme = readFileSync(join(root, "README.md"), "utf8");
-
-/** Runs this repository's tsc; resolves with its output. */
-function tsc(args: string[]): { status: number | null; output: string } {
-  const result = spawnSync(process.execPath, [TSC, ...args], { encoding: "utf8" });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
 
 describe("the README's complete example compiles (against this repository's build)", function () {
   this.timeout(60_000);
-  // Inside dist/, so that typeorm, express and joi resolve from this repository's node_modules.
-  const app = join(root, "dist", "readme-example");
+  let app: string;
 
   before(() => {
-    rmSync(app, { recursive: true, force: true });
-    mkdirSync(app, { recursive: true });
+    app = scratchApp("readme-example");
     writeExample(readme, app);
-    writeFileSync(join(app, "package.json"), JSON.stringify({ type: "module" }));
   });
 
   it("has the files a new app needs, and the additions to tsc --init's tsconfig", () => {
@@ -39,7 +28,7 @@ describe("the README's complete example compiles (against this repository's buil
 
   it("with the README's tsconfig.json (strict, exactOptionalPropertyTypes, verbatimModuleSyntax)", () => {
     const config = JSON.parse(readFileSync(join(app, "tsconfig.json"), "utf8"));
-    config.compilerOptions.paths = { "ajax-endpoints": ["../src/index.d.ts"] };
+    config.compilerOptions.paths = AJAX_ENDPOINTS_PATHS;
     writeFileSync(join(app, "tsconfig.test.json"), JSON.stringify(config));
     const { status, output } = tsc(["-p", join(app, "tsconfig.test.json"), "--noEmit"]);
     expect(output).to.equal("");
@@ -50,11 +39,11 @@ describe("the README's complete example compiles (against this repository's buil
     const init = join(app, "init");
     mkdirSync(init, { recursive: true });
     // `tsc --init` writes into the working directory: run it there.
-    const result = spawnSync(process.execPath, [TSC, "--init"], { cwd: init, encoding: "utf8" });
-    expect(result.status, `${result.stdout}${result.stderr}`).to.equal(0);
+    const created = tsc(["--init"], init);
+    expect(created.status, created.output).to.equal(0);
     const { tscInitAdditions } = extractExample(readme);
     const config = { extends: "./init/tsconfig.json", ...tscInitAdditions, compilerOptions: {
-      ...tscInitAdditions!.compilerOptions, paths: { "ajax-endpoints": ["../src/index.d.ts"] },
+      ...tscInitAdditions!.compilerOptions, paths: AJAX_ENDPOINTS_PATHS,
     } };
     writeFileSync(join(app, "tsconfig.init.json"), JSON.stringify(config));
     const { status, output } = tsc(["-p", join(app, "tsconfig.init.json"), "--noEmit"]);

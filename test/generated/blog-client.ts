@@ -77,9 +77,24 @@ export type Credentials = {
   password: string;
 };
 
+export type BlogSayHiResult = string;
+
+export type BlogGreetResult = {
+  greeted: string;
+};
+
 export type BlogGreetParams = {
   name: string;
 };
+
+export type BlogStatsResult = {
+  articles: number;
+  comments: number;
+  categories: number;
+  tags: number;
+};
+
+export type BlogCountdownItem = number;
 
 export type BlogCountdownParams = {
   from?: number;
@@ -510,17 +525,17 @@ export function createClient(options: ClientOptions = {}) {
       echo: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
         transport.data<unknown>(`/blog/echo.json`, body, options),
       /** Call blog.say_hi: POST /blog/say_hi.json */
-      sayHi: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
-        transport.data<unknown>(`/blog/say_hi.json`, body, options),
+      sayHi: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<BlogSayHiResult> =>
+        transport.data<BlogSayHiResult>(`/blog/say_hi.json`, body, options),
       /** Call blog.greet: POST /blog/greet.json */
-      greet: (body: BlogGreetParams, options?: CallOptions): Promise<unknown> =>
-        transport.data<unknown>(`/blog/greet.json`, body, options),
+      greet: (body: BlogGreetParams, options?: CallOptions): Promise<BlogGreetResult> =>
+        transport.data<BlogGreetResult>(`/blog/greet.json`, body, options),
       /** Call blog.stats: POST /blog/stats.json */
-      stats: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
-        transport.data<unknown>(`/blog/stats.json`, body, options),
+      stats: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<BlogStatsResult> =>
+        transport.data<BlogStatsResult>(`/blog/stats.json`, body, options),
       /** Call blog.countdown: POST /blog/countdown.json */
-      countdown: (body: BlogCountdownParams = {}, options?: CallOptions): Promise<unknown[]> =>
-        transport.data<unknown[]>(`/blog/countdown.json`, body, options),
+      countdown: (body: BlogCountdownParams = {}, options?: CallOptions): Promise<BlogCountdownItem[]> =>
+        transport.data<BlogCountdownItem[]>(`/blog/countdown.json`, body, options),
       /** Call blog.upload: POST /blog/upload.json */
       upload: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
         transport.data<unknown>(`/blog/upload.json`, body, options),
