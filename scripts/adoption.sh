@@ -26,7 +26,7 @@ npm_quiet=(--no-audit --no-fund --loglevel=error)
 
 step "npm pack"
 tarball="$work/$(cd "$repo" && npm pack --silent --pack-destination "$work" </dev/null | tail -1)"
-tar -tzf "$tarball" | sed 's#^package/##' | sort > "$work/files.txt"
+tar -tzf "$tarball" | sed 's#^package/##' | LC_ALL=C sort > "$work/files.txt"
 echo "$(wc -l < "$work/files.txt") files, $(du -k "$tarball" | cut -f1) kB packed"
 if grep -E '^(test|bench|entities|endpoints|migrations|public|scripts|\.ci)/|^dist/(test|bench)' "$work/files.txt"; then
   echo "the tarball holds files that are not the framework (above)" >&2
@@ -39,6 +39,14 @@ block() { node -e '
   const match = new RegExp("^```" + process.argv[2] + "\\n([\\s\\S]*?)^```", "m").exec(text);
   if (!match) { console.error("README has no block " + process.argv[2]); process.exit(1); }
   process.stdout.write(match[1]);' "$repo/README.md" "$1"; }
+
+step "the README's list of the tarball's files"
+if ! diff <(block "text tarball-files" | node "$repo/scripts/tarball-files.js" --expand | LC_ALL=C sort) "$work/files.txt"; then
+  echo "the README's file list is not the tarball's (< README, > tarball); its short form is:" >&2
+  node "$repo/scripts/tarball-files.js" < "$work/files.txt" >&2
+  exit 1
+fi
+echo "the same $(wc -l < "$work/files.txt") files"
 
 step "the README's install commands (ajax-endpoints from the tarball)"
 cd "$work"
