@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import express, { type Express } from "express";
 import type { DataSource } from "typeorm";
-import { createAjax, hashPassword, pageSecurityHeaders, type Ajax, type AjaxOptions } from "./src";
+import { createAjax, hashPassword, pageSecurityHeaders, requestLog, type Ajax, type AjaxOptions } from "./src";
 import { User } from "./entities";
 import blog from "./endpoints/blog";
 
@@ -12,6 +12,8 @@ export interface BlogAppOptions {
   /** Keep sessions in Redis instead of the database. */
   redisUrl?: string;
   debug?: boolean;
+  /** Log one line per request at this pino level (`info`, `warn`, ...); unset or `silent`: no request log. */
+  logLevel?: string;
   /** Overrides of the router's options (limits, login limits, ...). */
   ajax?: Partial<AjaxOptions>;
   /**
@@ -52,6 +54,7 @@ export function createBlogApp(dataSource: DataSource, options: BlogAppOptions = 
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", parseTrustProxy(options.trustProxy ?? process.env.TRUST_PROXY));
+  if (options.logLevel && options.logLevel !== "silent") app.use(requestLog({ level: options.logLevel }));
   app.use("/ajax", ajax.router);
   // The demo page: no inline script, and no other site may frame it (clickjacking its buttons).
   app.use(pageSecurityHeaders());

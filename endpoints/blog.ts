@@ -5,6 +5,11 @@ import type { SelectQueryBuilder } from "typeorm";
 import { defineApp, endpoint, escapeHtml, loginRequired, ModelEndpoint, Tag, type RequestContext } from "../src";
 import { Article, Category, Comment, User } from "../entities";
 
+// The type of ctx.user in this app's handlers (an app outside this repository writes `declare module "ajax-endpoints"`).
+declare module "../src/adhoc" {
+  interface AjaxTypes { user: User }
+}
+
 /** Any logged-in user may list and get categories; only staff may create, update and delete them. */
 export class CategoryEndpoint extends ModelEndpoint<Category, User> {
   entity = Category;
@@ -91,33 +96,43 @@ export default defineApp("blog")
   .model("comment", comments)
   .model("user", UserEndpoint)
   .endpoint("echo", loginRequired((_req, ctx) => ctx.params))
-  .endpoint("say_hi", (_req, ctx) => {
+  .endpoint("say_hi", endpoint({ returns: Joi.string() }, (_req, ctx) => {
     ctx.commands.alert("Hi there!");
     return "hi";
-  })
-  .endpoint("greet", endpoint({ params: Joi.object({ name: Joi.string().trim().min(1).max(40).required() }) }, (_req, ctx) => {
-    const { name } = ctx.params as { name: string };
+  }))
+  .endpoint("greet", endpoint({
+    params: Joi.object<{ name: string }, true>({ name: Joi.string().trim().min(1).max(40).required() }),
+    returns: Joi.object({ greeted: Joi.string().required() }),
+  }, (_req, ctx) => {
+    const { name } = ctx.params;
     // Sijax-style: the server changes the page; user text is escaped before it becomes HTML.
     ctx.commands.html("#greeting", `Hello, <strong>${escapeHtml(name)}</strong>!`)
       .css("#greeting", "borderColor", "#2f855a")
       .call("flash", "#greeting");
     return { greeted: name };
   }))
-  .endpoint("stats", loginRequired(async (_req, ctx) => ({
+  .endpoint("stats", endpoint({
+    loginRequired: true,
+    returns: Joi.object({ articles: Joi.number().integer().required(), comments: Joi.number().integer().required(), categories: Joi.number().integer().required(), tags: Joi.number().integer().required() }),
+  }, async (_req, ctx) => ({
     articles: await countVisible(articles, ctx),
     comments: await countVisible(comments, ctx),
     categories: await countVisible(categories, ctx),
     tags: await ctx.manager.getRepository(Tag).count(),
   })))
-  .endpoint("countdown", endpoint({ params: Joi.object({ from: Joi.number().integer().min(1).max(10).default(3), delayMs: Joi.number().integer().min(0).max(1000).default(50) }) },
-    async function* (_req, ctx) {
-      const { from, delayMs } = ctx.params as { from: number; delayMs: number };
-      for (let n = from; n >= 1; n--) {
-        if (n !== from) await new Promise((resolve) => setTimeout(resolve, delayMs));
-        ctx.commands.text("#countdown", String(n));
-        yield n;
-      }
-    }))
+  .endpoint("countdown", endpoint({
+    params: Joi.object<{ from: number; delayMs: number }, true>({
+      from: Joi.number().integer().min(1).max(10).default(3), delayMs: Joi.number().integer().min(0).max(1000).default(50),
+    }),
+    returns: Joi.number().integer(),
+  }, async function* (_req, ctx) {
+    const { from, delayMs } = ctx.params;
+    for (let n = from; n >= 1; n--) {
+      if (n !== from) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      ctx.commands.text("#countdown", String(n));
+      yield n;
+    }
+  }))
   .endpoint("upload", endpoint({ loginRequired: true, files: true }, async (_req, ctx) => ({
     fields: ctx.params,
     // Hashed again from the file on disk, to show that uploads are there for the endpoint to read.

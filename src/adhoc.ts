@@ -1,17 +1,46 @@
 import type { Request } from "express";
-import type { ObjectSchema } from "joi";
+import type { ObjectSchema, Schema } from "joi";
 import type { RequestContext } from "./context";
+
+/**
+ * The app's own types, declared once so that every handler knows them (as Hono's `Env` or
+ * TanStack's `Register`):
+ *
+ * @example
+ * declare module "ajax-endpoints" {
+ *   interface AjaxTypes { user: User }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface AjaxTypes {}
+
+/** The logged-in user's type in handlers: `AjaxTypes["user"]`, or `unknown` until the app declares it. */
+export type AppUser = AjaxTypes extends { user: infer U } ? U : unknown;
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/**
+ * The parameters' type from a joi object schema: `Joi.object<{ a: number }, true>({ a: Joi.number().required() })`
+ * gives `{ a: number }` (joi checks the schema against the type); a schema without a type
+ * argument gives `Record<string, unknown>`, never `any`.
+ */
+export type ParamsOf<P> = IsAny<P> extends true ? Record<string, unknown> : P;
 
 /**
  * An ad-hoc endpoint's function: gets the request and a context, returns the response data
  * (or throws {@link AJAXError}). An async generator streams each value it yields.
  */
-export type EndpointHandler<P = any, U = any> = (req: Request, ctx: RequestContext<P, U>) => unknown;
+export type EndpointHandler<P = Record<string, unknown>, U = AppUser> = (req: Request, ctx: RequestContext<P, U>) => unknown;
 
 /** How an ad-hoc endpoint is called. */
-export interface EndpointOptions {
+export interface EndpointOptions<P = any> {
   /** joi schema of the body; a mismatch is a `400` with `errors`, unknown keys included. */
-  params?: ObjectSchema;
+  params?: ObjectSchema<P>;
+  /**
+   * joi schema of what the endpoint answers (`data`), for the OpenAPI document and the typed
+   * client. It documents; responses are not validated against it.
+   */
+  returns?: Schema;
   /** The caller must be logged in (`401` otherwise). */
   loginRequired?: boolean;
   /** Run in one transaction; `ctx.manager` is the transaction's manager. */
@@ -32,19 +61,28 @@ export interface AdHocEndpoint<P = any, U = any> {
   readonly options: Readonly<EndpointOptions>;
 }
 
-/** Declares an ad-hoc endpoint with options. */
-export function endpoint<P = any, U = any>(options: EndpointOptions, handler: EndpointHandler<P, U>): AdHocEndpoint<P, U> {
+/**
+ * Declares an ad-hoc endpoint with options. `ctx.params` has the type of the `params` schema
+ * and `ctx.user` the app's user type ({@link AjaxTypes}).
+ *
+ * @example
+ * endpoint({ params: Joi.object<{ a: number; b: number }, true>({ a: Joi.number().required(), b: Joi.number().required() }) },
+ *   (req, ctx) => ctx.params.a + ctx.params.b)
+ */
+export function endpoint<P = Record<string, unknown>, U = AppUser>(
+  options: EndpointOptions<P>, handler: EndpointHandler<ParamsOf<P>, U>,
+): AdHocEndpoint<ParamsOf<P>, U> {
   return { kind: "adhoc", handler, options: { ...options } };
 }
 
 /** Accepts a bare function or a declared endpoint. */
-export function toEndpoint(value: EndpointHandler | AdHocEndpoint): AdHocEndpoint {
+export function toEndpoint(value: EndpointHandler<any, any> | AdHocEndpoint): AdHocEndpoint {
   return typeof value === "function" ? endpoint({}, value) : value;
 }
 
 /** django-ajax's `login_required`: the wrapped endpoint answers `401` to anonymous callers. */
-export function loginRequired<P = any, U = any>(value: EndpointHandler<P, U> | AdHocEndpoint<P, U>): AdHocEndpoint<P, U> {
-  const declared = toEndpoint(value as EndpointHandler);
+export function loginRequired<P = Record<string, unknown>, U = AppUser>(value: EndpointHandler<P, U> | AdHocEndpoint<P, U>): AdHocEndpoint<P, U> {
+  const declared = toEndpoint(value as EndpointHandler<any, any>);
   return { kind: "adhoc", handler: declared.handler, options: { ...declared.options, loginRequired: true } };
 }
 

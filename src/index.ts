@@ -8,13 +8,16 @@ export { createAjax, type Ajax, type AjaxOptions, type SessionOptions } from "./
 export { AJAXError, Messages, fieldError, type FieldErrors, type AJAXErrorExtra } from "./errors";
 export type { SuccessEnvelope, ListEnvelope, ErrorEnvelope } from "./envelope";
 export { defineApp, AjaxApp, Registry } from "./registry";
-export { endpoint, loginRequired, type AdHocEndpoint, type EndpointHandler, type EndpointOptions } from "./adhoc";
+export {
+  endpoint, loginRequired, type AdHocEndpoint, type EndpointHandler, type EndpointOptions, type AjaxTypes, type AppUser, type ParamsOf,
+} from "./adhoc";
 export type { RequestContext } from "./context";
 export type { CallHooks } from "./http/dispatch";
 export type { UploadedFile, BodyLimits, FileLimits } from "./http/body";
 export {
   ModelEndpoint, MODEL_OPS, type ModelOpName, type RecordOpDefinition, type ModelOpDefinition, type EndpointRuntime,
 } from "./model/endpoint";
+export { modelEndpoint, type ModelEndpointConfig, type FieldOf } from "./model/define";
 export { FILTER_OPS, type FilterOp } from "./model/list";
 export { SECRET_NAME, type FieldRule } from "./model/fields";
 export { ResponseCommands, type ResponseCommand, type ChangeMode } from "./rpc/commands";
@@ -27,6 +30,9 @@ export { CsrfProtection, CSRF_COOKIE, CSRF_SECRET_COOKIE, CSRF_HEADER, CSRF_FIEL
 export { refuseUnknownFields, validateParams } from "./params";
 export { requireEntity } from "./db/require-entity";
 export { createAjaxServer, DEFAULT_SERVER_TIMEOUTS, type ServerTimeouts } from "./http/server";
+export { requestLog, type RequestLogOptions } from "./http/request-log";
+export { HEALTH_CHECK_TIMEOUT_MS, type HealthChecks, type HealthState } from "./http/health";
+export { MissingPackageError } from "./optional";
 export { jsonForScript, escapeHtml } from "./client/escape";
 export { describeRegistry, type InterfaceDescription, type EndpointDescription, type ModelDescription } from "./client/interface";
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions, type OpenApiSource } from "./openapi/document";

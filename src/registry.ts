@@ -27,7 +27,7 @@ export class AjaxApp {
   }
 
   /** Registers an ad-hoc endpoint: `POST /ajax/<app>/<name>.json`. */
-  endpoint(name: string, handler: EndpointHandler | AdHocEndpoint): this {
+  endpoint(name: string, handler: EndpointHandler | AdHocEndpoint<any, any>): this {
     this.claim(name);
     this.endpoints.set(name, toEndpoint(handler));
     return this;

@@ -12,6 +12,7 @@ import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, type FileLimits } from "./http/body";
 import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
 import { getOnly } from "./http/get-only";
+import { healthRoute } from "./http/health";
 import { resolveRoute, type Route } from "./http/routes";
 import { apiSecurityHeaders } from "./http/security-headers";
 import { Registry, type AjaxApp } from "./registry";
@@ -125,6 +126,7 @@ export function createAjax(options: AjaxOptions): Ajax {
     sendSuccess(res, { token: await csrf.issueToken(req, res) });
   });
 
+  router.all("/health.json", getOnly, healthRoute(dataSource, sessions.store));
   router.use(clientScriptRoutes(registry));
 
   const openapi = options.openapi === false ? undefined : buildOpenApiDocument({

@@ -134,7 +134,7 @@ describe("the generated TypeScript client (test/generated/blog-client.ts)", () =
     expect(seen).to.deep.equal([{ type: "alert", message: "Hi there!" }]);
   });
 
-  it("makes a wrong field name a compile error (tsc --noEmit), and compiles right calls", function () {
+  it("makes a wrong field name a compile error (tsc --noEmit), and compiles right calls under strict + exactOptionalPropertyTypes", function () {
     this.timeout(60_000);
     const project = mkdtempSync(join(tmpdir(), "ajax-client-types-"));
     try {
@@ -162,7 +162,8 @@ describe("the generated TypeScript client (test/generated/blog-client.ts)", () =
       ].join("\n"));
       writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
         compilerOptions: {
-          strict: true, target: "ES2023", module: "commonjs", lib: ["ES2023"], noEmit: true, skipLibCheck: true,
+          strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true,
+          target: "ES2023", module: "commonjs", lib: ["ES2023"], noEmit: true, skipLibCheck: true,
           types: ["node"], typeRoots: [join(dirname(require.resolve("@types/node/package.json")), "..")],
         },
         files: ["blog-client.ts", "right.ts", "wrong.ts"],

@@ -2,7 +2,8 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { expect } from "chai";
 import express from "express";
 import request from "supertest";
-import { createAjax, defineApp, ModelEndpoint, type OpenApiDocument } from "../src";
+import Joi from "joi";
+import { createAjax, defineApp, generateClient, ModelEndpoint, type OpenApiDocument } from "../src";
 import { Comment, User } from "../entities";
 import blog from "../endpoints/blog";
 import { startTestApp, type TestApp } from "./support/app";
@@ -122,6 +123,31 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
     expect((document.components.schemas as any).BlogCountdownParams).to.deep.include({ type: "object", additionalProperties: false });
     expect((document.components.schemas as any).BlogCountdownParams.properties.from).to.include({ type: "integer", minimum: 1, maximum: 10 });
     expect(countdown.responses["200"].content).to.have.keys("application/json", "text/event-stream");
+  });
+
+  it("documents what ad-hoc endpoints and declared ops answer from their `returns`, and the typed client uses it", async () => {
+    const dataOf = (path: string) => (document.paths[path] as any).post.responses["200"].content["application/json"].schema.allOf[1].properties.data;
+    expect(dataOf("/blog/greet.json")).to.deep.equal({ $ref: "#/components/schemas/BlogGreetResult" });
+    expect((document.components.schemas as any).BlogGreetResult).to.deep.include({
+      type: "object", required: ["greeted"], properties: { greeted: { type: "string" } }, additionalProperties: false,
+    });
+    expect(dataOf("/blog/countdown.json")).to.deep.equal({ type: "array", items: { $ref: "#/components/schemas/BlogCountdownItem" } });
+
+    class Notes extends ModelEndpoint<Comment> {
+      entity = Comment;
+      recordOps = { word_count: { requires: "get" as const, returns: Joi.object({ words: Joi.number().integer().required() }), handler: () => ({ words: 1 }) } };
+      modelOps = { busiest: { returns: Joi.array().items(Joi.number().integer()), handler: () => [1] } };
+    }
+    const notes = createAjax({ dataSource: t.dataSource, apps: [defineApp("notes").model("comment", Notes)], auth: { userEntity: User }, session: { secret: "n" } });
+    try {
+      const schemas = notes.openapi!.components.schemas as Record<string, any>;
+      expect(schemas.NotesCommentWordCountResult.properties.words).to.deep.equal({ type: "integer" });
+      expect(schemas.NotesCommentBusiestResult).to.deep.include({ type: "array", items: { type: "integer" } });
+      const client = generateClient(notes.openapi!);
+      expect(client).to.include("Promise<NotesCommentWordCountResult>").and.include("Promise<NotesCommentBusiestResult>");
+    } finally {
+      await notes.close();
+    }
   });
 
   it("is built once, at start-up, and served with the mount as its server", async () => {

@@ -1,3 +1,5 @@
+import { requireOptional } from "../optional";
+
 /** The part of the mysql2 module that TypeORM's MySQL driver uses. */
 export interface Mysql2Module {
   createPool(options: object): MysqlPool;
@@ -24,7 +26,7 @@ interface MysqlPoolConnection {
  *
  * @example new DataSource({ type: "mariadb", url, timezone: "Z", driver: mysqlDriverWithUtcSessions() })
  */
-export function mysqlDriverWithUtcSessions(mysql2: Mysql2Module = require("mysql2") as Mysql2Module): Mysql2Module {
+export function mysqlDriverWithUtcSessions(mysql2: Mysql2Module = requireOptional<Mysql2Module>("mysql2", "MySQL and MariaDB")): Mysql2Module {
   return runOnEachConnection(mysql2, "SET time_zone = '+00:00'");
 }
 

@@ -1,9 +1,9 @@
 import type { Request } from "express";
-import type { ObjectSchema } from "joi";
+import type { ObjectSchema, Schema } from "joi";
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import { AJAXError, Messages } from "../errors";
 import type { RequestContext } from "../context";
-import type { FilterOp } from "./list";
+import { FILTER_OPS, type FilterOp } from "./list";
 import { FieldRules } from "./fields";
 import { RowReader, relationPk } from "./rows";
 import { requireEntity } from "../db/require-entity";
@@ -13,12 +13,21 @@ import { Tag, TaggedItem } from "../tags/entities";
 export type ModelOpName = "create" | "get" | "update" | "delete" | "list";
 export const MODEL_OPS: readonly ModelOpName[] = ["create", "get", "update", "delete", "list"];
 
+/**
+ * A name the editor completes from `Known` that also takes any string, so that a subclass can
+ * write `ops = ["get", "list"]` without `as const`; unknown names fail at start-up. For
+ * names checked at compile time, declare the endpoint with {@link modelEndpoint}.
+ */
+export type LooseName<Known extends string> = Known | (string & {});
+
 /** A record-level op a subclass declares: `/ajax/<app>/<model>/<pk>/<name>.json`. */
 export interface RecordOpDefinition<T extends ObjectLiteral = ObjectLiteral> {
   /** Which permission the caller needs on the record first (default `update`). */
   requires?: "get" | "update" | "delete";
   /** joi schema for the body; a mismatch is a `400` with `errors`. */
   params?: ObjectSchema;
+  /** joi schema of what the op answers (`data`), for the OpenAPI document and the typed client. */
+  returns?: Schema;
   /** Run in a transaction (`ctx.manager` is the transaction's). Default true. */
   transaction?: boolean;
   handler: (record: T, ctx: RequestContext) => unknown;
@@ -27,6 +36,8 @@ export interface RecordOpDefinition<T extends ObjectLiteral = ObjectLiteral> {
 /** A model-level op a subclass declares: `/ajax/<app>/<model>/<name>.json`. */
 export interface ModelOpDefinition {
   params?: ObjectSchema;
+  /** joi schema of what the op answers (`data`), for the OpenAPI document and the typed client. */
+  returns?: Schema;
   transaction?: boolean;
   handler: (ctx: RequestContext) => unknown;
 }
@@ -58,7 +69,7 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   /** The TypeORM entity class this endpoint serves. */
   entity!: EntityTarget<T>;
   /** Which built-in ops exist; the others answer `404`. */
-  ops: readonly ModelOpName[] = MODEL_OPS;
+  ops: readonly LooseName<ModelOpName>[] = MODEL_OPS;
   /** Readable allow-list; unset means every column that is not hidden. */
   fields?: readonly string[];
   /** Never in a response, a filter or an ordering. Secret-looking names are hidden anyway. */
@@ -76,7 +87,7 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   /** The many-to-one field that points at the user who owns a record: set on create, checked by the default hooks. */
   ownerField?: string;
   /** Fields a list may filter on: a list (every op) or a map to the allowed ops. */
-  filterFields: readonly string[] | Readonly<Record<string, readonly FilterOp[]>> = [];
+  filterFields: readonly string[] | Readonly<Record<string, readonly LooseName<FilterOp>[]>> = [];
   /** Fields a list may be ordered by. */
   orderFields: readonly string[] = [];
   /** Order when the request gives none, e.g. `"-createdAt"`; the pk breaks ties. */
@@ -200,8 +211,20 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
     this.checkConfiguration(rules);
   }
 
-  /** Fails at start-up on a filter, order or search field that is unknown or hidden. */
+  /** Fails at start-up on an unknown op or filter operator, and on a filter, order or search field that is unknown or hidden. */
   private checkConfiguration(rules: FieldRules): void {
+    for (const op of this.ops) {
+      if (!(MODEL_OPS as readonly string[]).includes(op)) {
+        throw new Error(`ajax-endpoints: ops of ${rules.metadata.name} names "${op}", which is not one of ${MODEL_OPS.join(", ")}`);
+      }
+    }
+    for (const [field, ops] of Array.isArray(this.filterFields) ? [] : Object.entries(this.filterFields)) {
+      for (const op of ops) {
+        if (!(FILTER_OPS as readonly string[]).includes(op)) {
+          throw new Error(`ajax-endpoints: filterFields of ${rules.metadata.name} gives "${field}" the operator "${op}", which is not one of ${FILTER_OPS.join(", ")}`);
+        }
+      }
+    }
     const filterNames = Array.isArray(this.filterFields) ? this.filterFields : Object.keys(this.filterFields);
     const lists: Array<[string, readonly string[]]> = [["filterFields", filterNames], ["orderFields", this.orderFields],
       ["searchFields", this.searchFields], ["hydrate", this.hydrate ?? []]];

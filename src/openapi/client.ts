@@ -27,23 +27,23 @@ const RUNTIME = `
 /** Where and how the client talks to the server. */
 export interface ClientOptions {
   /** The mount URL, e.g. "/ajax" or "https://example.com/ajax" (default: the document's server). */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** A fetch to use (default: the global one); a cookie-jar wrapper outside browsers. */
-  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  fetch?: ((input: string, init: RequestInit) => Promise<Response>) | undefined;
   /** Reads a cookie (default: document.cookie); the CSRF token is the csrftoken cookie. */
-  readCookie?: (name: string) => string | null | undefined;
+  readCookie?: ((name: string) => string | null | undefined) | undefined;
   /** fetch's credentials mode (default "same-origin"; "include" for another origin). */
-  credentials?: "omit" | "same-origin" | "include";
+  credentials?: "omit" | "same-origin" | "include" | undefined;
   /** Gets the response commands of each call (default: window.AJAX.applyCommands when client.js is loaded). */
-  onCommands?: (commands: ResponseCommand[]) => void | Promise<void>;
+  onCommands?: ((commands: ResponseCommand[]) => void | Promise<void>) | undefined;
   /** Headers for every request. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
 }
 
 /** Options of one call. */
 export interface CallOptions {
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
+  headers?: Record<string, string> | undefined;
+  signal?: AbortSignal | null | undefined;
 }
 
 /** A page of a list. */
@@ -139,7 +139,7 @@ function createTransport(options: ClientOptions) {
     const attempt = async (token: string) => {
       try {
         return await send(\`\${baseUrl}\${path}\`, {
-          method: "POST", credentials, signal: call.signal,
+          method: "POST", credentials, signal: call.signal ?? null,
           headers: { "Content-Type": "application/json", Accept: "application/json", ...options.headers, ...call.headers, [CSRF_HEADER]: token },
           body: JSON.stringify(body ?? {}),
         });

@@ -1,10 +1,10 @@
-import type { ObjectSchema } from "joi";
+import type { ObjectSchema, Schema } from "joi";
 import { isAsyncGeneratorFunction, type AdHocEndpoint } from "../adhoc";
 import { ModelEndpoint } from "../model/endpoint";
 import type { Registry } from "../registry";
 import { envelopeSchemas, ERROR_RESPONSES, errorResponses, securitySchemes } from "./components";
 import { ModelSchemas } from "./models";
-import { paramsSchema, pascalCase, pkSchema, schemaRef, type JsonSchema } from "./schemas";
+import { paramsSchema, pascalCase, pkSchema, returnsSchema, schemaRef, type JsonSchema } from "./schemas";
 
 /** An OpenAPI 3.1 document, as JSON. */
 export type OpenApiDocument = { openapi: string; info: JsonSchema; paths: Record<string, JsonSchema>; components: JsonSchema } & JsonSchema;
@@ -126,15 +126,23 @@ class DocumentBuilder {
     return { body: this.named(name, schema), bodyRequired: Array.isArray(schema.required) && schema.required.length > 0 };
   }
 
+  /** The `data` schema of an endpoint's `returns`, named `<name>`; any value without one. */
+  private returnsData(name: string, returns: Schema | undefined): JsonSchema {
+    return returns ? this.named(name, returnsSchema(returns)) : {};
+  }
+
   adHoc(app: string, name: string, endpoint: AdHocEndpoint): void {
     const loginRequired = endpoint.options.loginRequired === true;
     const params = endpoint.options.params;
     const stream = isAsyncGeneratorFunction(endpoint.handler);
+    const prefix = `${pascalCase(app)}${pascalCase(name)}`;
+    // A stream's `returns` describes each value it yields.
+    const returned = this.returnsData(stream ? `${prefix}Item` : `${prefix}Result`, endpoint.options.returns);
     this.post(`/${app}/${name}.json`, {
-      ...this.paramsBody(`${pascalCase(app)}${pascalCase(name)}Params`, params),
+      ...this.paramsBody(`${prefix}Params`, params),
       id: `${app}.${name}`, tag: app, summary: `Call ${app}.${name}`,
       description: stream ? "Streams: answers once with the list of every value yielded, or as Server-Sent Events." : undefined,
-      data: stream ? { type: "array" } : {}, stream, errors: [], loginRequired,
+      data: stream ? { type: "array", items: returned } : returned, stream, errors: [], loginRequired,
     });
   }
 
@@ -167,7 +175,7 @@ class DocumentBuilder {
     }
     for (const [op, definition] of Object.entries(endpoint.modelOps)) {
       const opId = Object.prototype.hasOwnProperty.call(endpoint.recordOps, op) ? `${op}_model` : op;
-      this.modelPost(endpoint, `/${app}/${name}/${op}.json`, this.declaredOp(id(opId), tag, `${base}${pascalCase(opId)}Params`, definition.params, []));
+      this.modelPost(endpoint, `/${app}/${name}/${op}.json`, this.declaredOp(id(opId), tag, `${base}${pascalCase(opId)}`, definition, []));
     }
     if (ops.has("get")) {
       this.modelPost(endpoint, `${at}/get.json`, { id: id("get"), tag, summary: `Get a ${tag} by pk`, pathParams: pk, data: record, errors: [404], loginRequired: true });
@@ -191,14 +199,14 @@ class DocumentBuilder {
     }
     if (endpoint.tags) this.tagOps(app, name, endpoint, record);
     for (const [op, definition] of Object.entries(endpoint.recordOps)) {
-      this.modelPost(endpoint, `${at}/${op}.json`, { ...this.declaredOp(id(op), tag, `${base}${pascalCase(op)}Params`, definition.params, [404]), pathParams: pk });
+      this.modelPost(endpoint, `${at}/${op}.json`, { ...this.declaredOp(id(op), tag, `${base}${pascalCase(op)}`, definition, [404]), pathParams: pk });
     }
   }
 
-  private declaredOp(id: string, tag: string, bodyName: string, params: ObjectSchema | undefined, errors: number[]): OperationSpec {
+  private declaredOp(id: string, tag: string, prefix: string, definition: { params?: ObjectSchema; returns?: Schema }, errors: number[]): OperationSpec {
     return {
-      ...this.paramsBody(bodyName, params), id, tag, summary: `Run ${id}`,
-      data: {}, errors: [...errors, 404, 409], loginRequired: true,
+      ...this.paramsBody(`${prefix}Params`, definition.params), id, tag, summary: `Run ${id}`,
+      data: this.returnsData(`${prefix}Result`, definition.returns), errors: [...errors, 404, 409], loginRequired: true,
     };
   }
 

@@ -1,4 +1,4 @@
-import type { ObjectSchema } from "joi";
+import type { ObjectSchema, Schema } from "joi";
 import parseJoi from "joi-to-json";
 import type { ValueKind } from "../model/coerce";
 import type { FieldRule } from "../model/fields";
@@ -93,5 +93,10 @@ export function filterValueSchema(rule: FieldRule, op: string): JsonSchema {
  */
 export function paramsSchema(schema: ObjectSchema | undefined): JsonSchema {
   if (!schema) return { type: "object", additionalProperties: true };
+  return parseJoi(schema as never, "open-api-3.1") as JsonSchema;
+}
+
+/** A joi schema of an answer's `data` (an endpoint's `returns`) as JSON Schema. */
+export function returnsSchema(schema: Schema): JsonSchema {
   return parseJoi(schema as never, "open-api-3.1") as JsonSchema;
 }

@@ -1,12 +1,24 @@
 import { dirname, join } from "node:path";
-import express, { type Request, type Response, type Router } from "express";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { escapeHtml } from "../client/escape";
 import { getOnly } from "../http/get-only";
+import { AJAXError } from "../errors";
 import { pageSecurityHeaders } from "../http/security-headers";
+import { MissingPackageError, resolveOptional } from "../optional";
 import type { OpenApiDocument } from "./document";
 
-/** Swagger UI's files, served from the installed package (never a CDN). */
-const SWAGGER_UI_DIR = dirname(require.resolve("swagger-ui-dist/package.json"));
+/**
+ * Swagger UI's files, served from the installed package (never a CDN). swagger-ui-dist is an
+ * optional peer dependency: without it `openapi.json` is served and the docs page says what to install.
+ */
+function swaggerUiDir(): string | MissingPackageError {
+  try {
+    return dirname(resolveOptional("swagger-ui-dist", "package.json", "The docs page (/docs)"));
+  } catch (error) {
+    if (error instanceof MissingPackageError) return error;
+    throw error;
+  }
+}
 const SWAGGER_UI_FILES: ReadonlyMap<string, string> = new Map([
   ["swagger-ui.css", "text/css; charset=utf-8"],
   ["swagger-ui-bundle.js", "application/javascript; charset=utf-8"],
@@ -99,6 +111,13 @@ export function openApiRoutes(document: OpenApiDocument): Router {
     res.setHeader("Cache-Control", "no-cache");
     res.send(documentText(req.baseUrl));
   });
+  const swaggerUi = swaggerUiDir();
+  if (swaggerUi instanceof MissingPackageError) {
+    router.all(["/docs", "/docs/assets/*splat"], getOnly, (_req: Request, _res: Response, next: NextFunction) => {
+      next(new AJAXError(404, swaggerUi.message));
+    });
+    return router;
+  }
   // swagger-ui sets styles inline and shows data: images.
   router.all("/docs", getOnly, pageSecurityHeaders({ imgData: true, inlineStyles: true }), (req: Request, res: Response) => {
     res.setHeader("Content-Type", "text/html; charset=utf-8");
@@ -113,7 +132,7 @@ export function openApiRoutes(document: OpenApiDocument): Router {
   for (const [file, type] of SWAGGER_UI_FILES) {
     router.all(`/docs/assets/${file}`, getOnly, (_req: Request, res: Response) => {
       res.setHeader("Content-Type", type);
-      res.sendFile(join(SWAGGER_UI_DIR, file), { maxAge: "1d" });
+      res.sendFile(join(swaggerUi, file), { maxAge: "1d" });
     });
   }
   return router;

@@ -77,9 +77,24 @@ export type Credentials = {
   password: string;
 };
 
+export type BlogSayHiResult = string;
+
+export type BlogGreetResult = {
+  greeted: string;
+};
+
 export type BlogGreetParams = {
   name: string;
 };
+
+export type BlogStatsResult = {
+  articles: number;
+  comments: number;
+  categories: number;
+  tags: number;
+};
+
+export type BlogCountdownItem = number;
 
 export type BlogCountdownParams = {
   from?: number;
@@ -348,23 +363,23 @@ export type BlogUserListQuery = {
 /** Where and how the client talks to the server. */
 export interface ClientOptions {
   /** The mount URL, e.g. "/ajax" or "https://example.com/ajax" (default: the document's server). */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** A fetch to use (default: the global one); a cookie-jar wrapper outside browsers. */
-  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  fetch?: ((input: string, init: RequestInit) => Promise<Response>) | undefined;
   /** Reads a cookie (default: document.cookie); the CSRF token is the csrftoken cookie. */
-  readCookie?: (name: string) => string | null | undefined;
+  readCookie?: ((name: string) => string | null | undefined) | undefined;
   /** fetch's credentials mode (default "same-origin"; "include" for another origin). */
-  credentials?: "omit" | "same-origin" | "include";
+  credentials?: "omit" | "same-origin" | "include" | undefined;
   /** Gets the response commands of each call (default: window.AJAX.applyCommands when client.js is loaded). */
-  onCommands?: (commands: ResponseCommand[]) => void | Promise<void>;
+  onCommands?: ((commands: ResponseCommand[]) => void | Promise<void>) | undefined;
   /** Headers for every request. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
 }
 
 /** Options of one call. */
 export interface CallOptions {
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
+  headers?: Record<string, string> | undefined;
+  signal?: AbortSignal | null | undefined;
 }
 
 /** A page of a list. */
@@ -460,7 +475,7 @@ function createTransport(options: ClientOptions) {
     const attempt = async (token: string) => {
       try {
         return await send(`${baseUrl}${path}`, {
-          method: "POST", credentials, signal: call.signal,
+          method: "POST", credentials, signal: call.signal ?? null,
           headers: { "Content-Type": "application/json", Accept: "application/json", ...options.headers, ...call.headers, [CSRF_HEADER]: token },
           body: JSON.stringify(body ?? {}),
         });
@@ -510,17 +525,17 @@ export function createClient(options: ClientOptions = {}) {
       echo: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
         transport.data<unknown>(`/blog/echo.json`, body, options),
       /** Call blog.say_hi: POST /blog/say_hi.json */
-      sayHi: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
-        transport.data<unknown>(`/blog/say_hi.json`, body, options),
+      sayHi: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<BlogSayHiResult> =>
+        transport.data<BlogSayHiResult>(`/blog/say_hi.json`, body, options),
       /** Call blog.greet: POST /blog/greet.json */
-      greet: (body: BlogGreetParams, options?: CallOptions): Promise<unknown> =>
-        transport.data<unknown>(`/blog/greet.json`, body, options),
+      greet: (body: BlogGreetParams, options?: CallOptions): Promise<BlogGreetResult> =>
+        transport.data<BlogGreetResult>(`/blog/greet.json`, body, options),
       /** Call blog.stats: POST /blog/stats.json */
-      stats: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
-        transport.data<unknown>(`/blog/stats.json`, body, options),
+      stats: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<BlogStatsResult> =>
+        transport.data<BlogStatsResult>(`/blog/stats.json`, body, options),
       /** Call blog.countdown: POST /blog/countdown.json */
-      countdown: (body: BlogCountdownParams = {}, options?: CallOptions): Promise<unknown[]> =>
-        transport.data<unknown[]>(`/blog/countdown.json`, body, options),
+      countdown: (body: BlogCountdownParams = {}, options?: CallOptions): Promise<BlogCountdownItem[]> =>
+        transport.data<BlogCountdownItem[]>(`/blog/countdown.json`, body, options),
       /** Call blog.upload: POST /blog/upload.json */
       upload: (body: Record<string, unknown> = {}, options?: CallOptions): Promise<unknown> =>
         transport.data<unknown>(`/blog/upload.json`, body, options),
