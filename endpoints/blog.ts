@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import Joi from "joi";
 import type { SelectQueryBuilder } from "typeorm";
-import { defineApp, endpoint, escapeHtml, loginRequired, ModelEndpoint, Tag, type RequestContext } from "../src";
+import { defineApp, endpoint, escapeHtml, loginRequired, ModelEndpoint, Tag, tags, type RequestContext } from "../src";
 import { Article, Category, Comment, User } from "../entities";
 
 // The type of ctx.user in this app's handlers (an app outside this repository writes `declare module "ajax-endpoints"`).
@@ -29,7 +29,7 @@ export class CategoryEndpoint extends ModelEndpoint<Category, User> {
 export class ArticleEndpoint extends ModelEndpoint<Article, User> {
   entity = Article;
   ownerField = "author";
-  tags = true;
+  features = [tags()];
   filterFields = ["published", "category", "author", "title", "createdAt", "tags"];
   orderFields = ["id", "title", "createdAt"];
   defaultOrder = "-createdAt";

@@ -1,10 +1,10 @@
 import { AJAXError, Messages } from "./errors";
 
 /** Error codes of the three supported databases, by what they mean to a client. */
-const UNIQUE_CODES = new Set(["23505", "ER_DUP_ENTRY", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"]);
-const FOREIGN_KEY_CODES = new Set(["23503", "ER_NO_REFERENCED_ROW_2", "ER_NO_REFERENCED_ROW", "ER_ROW_IS_REFERENCED_2",
+const UNIQUE_CODES: ReadonlySet<string> = new Set(["23505", "ER_DUP_ENTRY", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"]);
+const FOREIGN_KEY_CODES: ReadonlySet<string> = new Set(["23503", "ER_NO_REFERENCED_ROW_2", "ER_NO_REFERENCED_ROW", "ER_ROW_IS_REFERENCED_2",
   "SQLITE_CONSTRAINT_FOREIGNKEY"]);
-const UNAVAILABLE_CODES = new Set([
+const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH",
   "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004", "53300",
   "PROTOCOL_CONNECTION_LOST", "ER_CON_COUNT_ERROR", "ER_SERVER_SHUTDOWN", "PROTOCOL_SEQUENCE_TIMEOUT",
@@ -19,8 +19,8 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|connection is closed|Can't a
  * A statement stopped by the statement time limit (db/timeouts.ts): PostgreSQL's
  * query_canceled, MariaDB's max_statement_time (1969), MySQL's max_execution_time (3024).
  */
-const TIMEOUT_CODES = new Set(["57014", "ER_STATEMENT_TIMEOUT", "ER_QUERY_TIMEOUT"]);
-const TIMEOUT_ERRNOS = new Set([1969, 3024]);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(["57014", "ER_STATEMENT_TIMEOUT", "ER_QUERY_TIMEOUT"]);
+const TIMEOUT_ERRNOS: ReadonlySet<number> = new Set([1969, 3024]);
 
 function isStatementTimeout(error: unknown, code: string | undefined): boolean {
   const candidate = error as { errno?: unknown; driverError?: { errno?: unknown } };

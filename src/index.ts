@@ -17,12 +17,12 @@ export type { UploadedFile, BodyLimits, FileLimits } from "./http/body";
 export {
   ModelEndpoint, MODEL_OPS, type ModelOpName, type RecordOpDefinition, type ModelOpDefinition, type EndpointRuntime,
 } from "./model/endpoint";
-export { modelEndpoint, type ModelEndpointConfig, type FieldOf } from "./model/define";
+export { modelEndpoint, type ModelEndpointConfig, type FieldOf, type FeatureFilterNames, type FilterName } from "./model/define";
 export { FILTER_OPS, type FilterOp } from "./model/list";
 export { SECRET_NAME, type FieldRule } from "./model/fields";
 export { ResponseCommands, type ResponseCommand, type ChangeMode } from "./rpc/commands";
 export {
-  WireTypes, wireTypes, registerType, registerDateType, encodeDate, decodeDate, TYPE_KEY, type TypeEncoder, type TypeDecoder,
+  WireTypes, registerDateType, encodeDate, decodeDate, TYPE_KEY, type TypeEncoder, type TypeDecoder,
 } from "./rpc/types";
 export { ajax, type AjaxViewOptions, type AjaxViewHandler } from "./http/ajax-view";
 export { apiSecurityHeaders, pageSecurityHeaders } from "./http/security-headers";
@@ -47,10 +47,10 @@ export { mysqlDriverWithUtcSessions } from "./db/mysql";
 export { withStatementTimeout, DEFAULT_STATEMENT_TIMEOUT_MS } from "./db/timeouts";
 export { runMigrationsExclusively } from "./db/migrations";
 export { Tag, TaggedItem } from "./tags/entities";
+export { tags, type TagsOptions } from "./tags/feature";
+export { EndpointFeatures, type EndpointFeature, type FeatureRecordOp, type FeatureFilter, type FeatureOpenApi, type FeatureSchema, type WriteEvent } from "./model/feature";
 export { parseTagString, readTagNames, slugify } from "./tags/parse";
 export type { TagData } from "./tags/store";
 export { createSearchIndex, dropSearchIndex, type SearchTarget } from "./search/migration";
 export { MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_TERM_LENGTH } from "./search/terms";
 
-import { installTags } from "./tags/ops";
-installTags();

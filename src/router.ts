@@ -10,14 +10,14 @@ import { createSessionStore, type SessionStoreOptions } from "./auth/session-sto
 import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, type FileLimits } from "./http/body";
-import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
+import { buildContext, dispatch, type CallHooks } from "./http/dispatch";
 import { getOnly } from "./http/get-only";
 import { healthRoute } from "./http/health";
 import { resolveRoute, type Route } from "./http/routes";
 import { apiSecurityHeaders } from "./http/security-headers";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
-import { wireTypes, type WireTypes } from "./rpc/types";
+import { WireTypes } from "./rpc/types";
 import { clientScriptRoutes } from "./client/serve";
 import { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from "./openapi/document";
 import { openApiRoutes } from "./openapi/serve";
@@ -52,7 +52,7 @@ export interface AjaxOptions {
   trustedOrigins?: readonly string[];
   /** Around every call. */
   hooks?: CallHooks;
-  /** Custom wire types of ad-hoc endpoints (default: the ones `registerType()` added). */
+  /** Custom wire types of ad-hoc endpoints: `new WireTypes().register("money", Money, encode, decode)` (default: none). */
   types?: WireTypes;
   /** Told about every `500` (default: `console.error`). */
   onError?(error: unknown, req: Request): void;
@@ -76,11 +76,6 @@ export interface Ajax {
   openapi?: OpenApiDocument;
 }
 
-/** Lets the tags module plug its ops in without the router knowing it. */
-let tagCommandRunner: TagCommandRunner | undefined;
-export function setTagCommandRunner(runner: TagCommandRunner): void {
-  tagCommandRunner = runner;
-}
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -152,12 +147,13 @@ export function createAjax(options: AjaxOptions): Ajax {
     if (route.kind === "auth" && route.op === "login") return runAll(auth.loginLimiter, req, res, next);
     next();
   });
+  const types = options.types ?? new WireTypes();
   router.use(async (req: Request, res: Response) => {
     const route = req.ajaxRoute!;
     const ctx = buildContext(req, res, route, {
       dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
     }, authRuntime.isStaff);
-    await dispatch(route, ctx, { auth, runTagCommand: tagCommandRunner, toError, hooks: options.hooks, types: options.types ?? wireTypes });
+    await dispatch(route, ctx, { auth, toError, hooks: options.hooks, types });
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const failure = toError(error);

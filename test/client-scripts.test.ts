@@ -4,7 +4,7 @@ import Joi from "joi";
 import request from "supertest";
 import vm from "node:vm";
 import blog from "../endpoints/blog";
-import { defineApp, describeRegistry, endpoint, escapeHtml, jsonForScript, ModelEndpoint } from "../src";
+import { defineApp, describeRegistry, endpoint, escapeHtml, jsonForScript, ModelEndpoint, tags } from "../src";
 import { Article } from "../entities";
 import { startTestApp, type TestApp } from "./support/app";
 
@@ -42,7 +42,7 @@ describe("GET /ajax/client.js and /ajax/interface.js", () => {
   let t: TestApp;
   class SecretishEndpoint extends ModelEndpoint<Article> {
     entity = Article;
-    tags = true;
+    features = [tags()];
     recordOps = {
       publish: { params: Joi.object({ when: Joi.string().default("right-now-default"), notify: Joi.boolean() }), handler: () => "published" },
     };
@@ -105,7 +105,7 @@ describe("GET /ajax/client.js and /ajax/interface.js", () => {
     expect(description.apps.extra!.search).to.deep.equal({ params: ["q", "limit"], stream: false });
     expect(description.models.blog!.user!.ops).to.deep.equal(["get", "list"]);
     expect(description.models.extra!.post).to.deep.equal({
-      ops: ["create", "get", "update", "delete", "list"], tags: true,
+      ops: ["create", "get", "update", "delete", "list"], featureOps: ["tags/add", "tags/remove", "tags/set", "tags/clear", "tags/similar"],
       recordOps: { publish: { params: ["when", "notify"] } },
       modelOps: { archive_all: { params: ["before"] }, recount: { params: [] } },
     });

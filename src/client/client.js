@@ -497,7 +497,13 @@
     if (!description) return helpers;
     const ops = new Set(description.ops || []);
     for (const op of ["get", "list", "create", "update", "delete"]) if (!ops.has(op)) delete helpers[op];
-    if (!description.tags) delete helpers.tags;
+    const featureOps = description.featureOps || [];
+    if (!featureOps.some((path) => path.startsWith("tags/"))) delete helpers.tags;
+    // A feature's one-name record op (restore, history) gets a method of its name: (pk, params).
+    for (const op of featureOps) {
+      if (!NAME.test(op) || op in helpers) continue;
+      helpers[op] = (pk, params, options) => dataOf(`${at(pk)}/${op}.json`, params || {}, options);
+    }
     // Declared ops also get a method of their own name (op names are lowercase, so they never
     // hide recordOp/modelOp); a record op wins a name both kinds declare.
     for (const op of Object.keys(description.recordOps || {})) {

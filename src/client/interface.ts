@@ -9,10 +9,11 @@ export interface EndpointDescription {
   stream: boolean;
 }
 
-/** A model endpoint as the browser sees it: which ops exist, and its declared ops' parameter names. */
+/** A model endpoint as the browser sees it: which ops exist, its features' ops, and its declared ops' parameter names. */
 export interface ModelDescription {
   ops: string[];
-  tags: boolean;
+  /** The record ops its features add, by path below `<pk>/` (`tags/add`, `restore`). */
+  featureOps: string[];
   recordOps: Record<string, { params: string[] }>;
   modelOps: Record<string, { params: string[] }>;
 }
@@ -49,7 +50,7 @@ export function describeRegistry(registry: Registry): InterfaceDescription {
       for (const [name, model] of app.models) {
         const describeOps = (ops: Readonly<Record<string, { params?: ObjectSchema }>>) =>
           Object.fromEntries(Object.keys(ops).map((op) => [op, { params: paramNames(ops[op]!.params) }]));
-        models[name] = { ops: [...model.ops], tags: model.tags, recordOps: describeOps(model.recordOps), modelOps: describeOps(model.modelOps) };
+        models[name] = { ops: [...model.ops], featureOps: [...model.featureSet.allRecordOps().keys()], recordOps: describeOps(model.recordOps), modelOps: describeOps(model.modelOps) };
       }
       description.models[appName] = models;
     }

@@ -30,11 +30,8 @@ function readClientSource(): string {
   throw new Error(`ajax-endpoints: cannot find the browser client (looked in ${candidates.join(", ")})`);
 }
 
-let clientSource: string | undefined;
-
-/** The browser client with the mount path written in (`/ajax` unless mounted elsewhere). */
-export function clientScript(mountPath: string): string {
-  clientSource ??= readClientSource();
+/** The browser client (its source) with the mount path written in (`/ajax` unless mounted elsewhere). */
+function clientScript(clientSource: string, mountPath: string): string {
   return clientSource.replace(PREFIX_LINE, `var MOUNT_PREFIX = ${jsonForScript(mountPath)};`);
 }
 
@@ -52,7 +49,7 @@ function sendScript(req: Request, res: Response, text: string): void {
  * interface from the registry at start-up. Any other method is a `405`.
  */
 export function clientScriptRoutes(registry: Registry): Router {
-  clientSource ??= readClientSource(); // at start-up: a missing client is a deployment error, not a 500 later
+  const clientSource = readClientSource(); // at start-up: a missing client is a deployment error, not a 500 later
   const router = express.Router({ caseSensitive: true, strict: true });
   const generatedInterface = interfaceScript(registry);
   const clientByMount = new Map<string, string>();
@@ -60,7 +57,7 @@ export function clientScriptRoutes(registry: Registry): Router {
     const mount = req.baseUrl;
     let text = clientByMount.get(mount);
     if (text === undefined) {
-      text = clientScript(mount);
+      text = clientScript(clientSource, mount);
       // A mount path with parameters gives many base URLs; keep a few, build the rest per request.
       if (clientByMount.size < 16) clientByMount.set(mount, text);
     }

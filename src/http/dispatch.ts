@@ -15,13 +15,9 @@ import { collectStream, streamEvents, wantsEventStream } from "../rpc/stream";
 import type { WireTypes } from "../rpc/types";
 import type { Route } from "./routes";
 
-/** Runs a tag command; the tags module provides it. */
-export type TagCommandRunner = (endpoint: ModelEndpoint, command: string, pk: unknown, ctx: RequestContext) => Promise<unknown>;
-
 /** What the dispatcher needs from the router that built it. */
 export interface DispatchDeps {
   auth: SessionAuth;
-  runTagCommand?: TagCommandRunner;
   toError(error: unknown): AJAXError;
   /** Runs around every call (Sijax's before and after events). */
   hooks?: CallHooks;
@@ -146,10 +142,9 @@ async function runRoute(route: Route, ctx: RequestContext, deps: DispatchDeps): 
     case "record":
       await route.endpoint.authenticate(ctx.req, route.app, route.op);
       return { data: await runRecordOp(route, ctx) };
-    case "tags":
-      await route.endpoint.authenticate(ctx.req, route.app, `tags/${route.op}`);
-      if (!deps.runTagCommand) throw new AJAXError(404, Messages.notFound);
-      return { data: await deps.runTagCommand(route.endpoint, route.op, route.pk, ctx) };
+    case "feature":
+      await route.endpoint.authenticate(ctx.req, route.app, route.op);
+      return { data: await route.run(route.endpoint, route.pk, ctx) };
   }
 }
 

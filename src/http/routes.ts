@@ -1,11 +1,10 @@
 import type { AdHocEndpoint } from "../adhoc";
 import { parsePkSegment } from "../model/coerce";
 import type { ModelEndpoint } from "../model/endpoint";
+import type { FeatureRecordOp } from "../model/feature";
 import { isValidName } from "../names";
 import type { Registry } from "../registry";
 
-/** Tag commands of a record (CONTRACT.md §7). */
-export const TAG_COMMANDS: ReadonlySet<string> = new Set(["add", "remove", "set", "clear", "similar"]);
 /** Routes of the reserved `auth` app. */
 export const AUTH_OPS: ReadonlySet<string> = new Set(["login", "logout", "user"]);
 
@@ -15,13 +14,8 @@ export type Route =
   | { kind: "auth"; op: string }
   | { kind: "model"; app: string; name: string; endpoint: ModelEndpoint; op: string }
   | { kind: "record"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown }
-  | { kind: "tags"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown };
+  | { kind: "feature"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown; run: FeatureRecordOp["run"] };
 
-/** Whether a model endpoint has tags turned on; the tags module answers this. */
-let hasTags: (endpoint: ModelEndpoint) => boolean = () => false;
-export function setTagsProbe(probe: (endpoint: ModelEndpoint) => boolean): void {
-  hasTags = probe;
-}
 
 function decodeSegment(segment: string): string | undefined {
   try {
@@ -64,13 +58,13 @@ export function resolveRoute(registry: Registry, path: string): Route | undefine
   const pkRule = endpoint.rules.pk;
   const pk = pkText === undefined ? undefined : parsePkSegment(pkText, pkRule.kind, pkRule.maxLength, pkRule.range);
   if (pk === undefined) return undefined;
-  if (segments.length === 5) {
-    const op = segments[4]!;
-    return segments[3] === "tags" && TAG_COMMANDS.has(op) && hasTags(endpoint)
-      ? { kind: "tags", app, name, endpoint, op, pk } : undefined;
-  }
-  const op = segments[3]!;
-  if (!isValidName(op)) return undefined;
+  const names = segments.slice(3);
+  if (!names.every(isValidName)) return undefined;
+  // A feature's op: `<pk>/restore.json`, `<pk>/tags/add.json`. Names are checked against the feature's own map.
+  const featureOp = endpoint.featureSet.recordOp(names.join("/"));
+  if (featureOp) return { kind: "feature", app, name, endpoint, op: names.join("/"), pk, run: featureOp.run };
+  if (names.length !== 1) return undefined;
+  const op = names[0]!;
   if (op === "get" || op === "update" || op === "delete") {
     return endpoint.ops.includes(op) ? { kind: "record", app, name, endpoint, op, pk } : undefined;
   }

@@ -3,14 +3,14 @@ import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 /** What a column holds, as far as the wire is concerned. */
 export type ValueKind = "integer" | "number" | "decimal" | "boolean" | "date" | "datetime" | "json" | "uuid" | "text";
 
-const INTEGER_TYPES = new Set(["int", "integer", "smallint", "tinyint", "mediumint", "int2", "int4", "int8", "bigint",
+const INTEGER_TYPES: ReadonlySet<string> = new Set(["int", "integer", "smallint", "tinyint", "mediumint", "int2", "int4", "int8", "bigint",
   "smallint unsigned", "int unsigned", "integer unsigned"]);
-const NUMBER_TYPES = new Set(["float", "double", "real", "double precision", "float4", "float8"]);
-const DECIMAL_TYPES = new Set(["decimal", "numeric", "dec", "fixed", "money"]);
-const BOOLEAN_TYPES = new Set(["boolean", "bool"]);
-const DATETIME_TYPES = new Set(["datetime", "datetime2", "timestamp", "timestamptz", "timestamp with time zone",
+const NUMBER_TYPES: ReadonlySet<string> = new Set(["float", "double", "real", "double precision", "float4", "float8"]);
+const DECIMAL_TYPES: ReadonlySet<string> = new Set(["decimal", "numeric", "dec", "fixed", "money"]);
+const BOOLEAN_TYPES: ReadonlySet<string> = new Set(["boolean", "bool"]);
+const DATETIME_TYPES: ReadonlySet<string> = new Set(["datetime", "datetime2", "timestamp", "timestamptz", "timestamp with time zone",
   "timestamp without time zone", "datetimeoffset"]);
-const JSON_TYPES = new Set(["json", "jsonb", "simple-json"]);
+const JSON_TYPES: ReadonlySet<string> = new Set(["json", "jsonb", "simple-json"]);
 
 /** Reads a column's kind from its TypeORM metadata, once, at registration. */
 export function valueKindOf(column: ColumnMetadata): ValueKind {
@@ -69,8 +69,8 @@ const DECIMAL_TEXT = /^-?\d{1,30}(\.\d{1,30})?$/;
 const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME_TEXT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TRUE_WORDS = new Set(["true", "1", "on", "yes"]);
-const FALSE_WORDS = new Set(["false", "0", "off", "no"]);
+const TRUE_WORDS: ReadonlySet<string> = new Set(["true", "1", "on", "yes"]);
+const FALSE_WORDS: ReadonlySet<string> = new Set(["false", "0", "off", "no"]);
 
 function coerceInteger(value: unknown): Coerced {
   if (typeof value === "number") {

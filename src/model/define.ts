@@ -1,10 +1,20 @@
 import type { ObjectLiteral } from "typeorm";
 import type { AppUser } from "../adhoc";
 import { ModelEndpoint, type ModelOpName } from "./endpoint";
+import type { EndpointFeature } from "./feature";
 import type { FilterOp } from "./list";
 
 /** A property name of an entity. */
 export type FieldOf<T> = Extract<keyof T, string>;
+
+/**
+ * Names a feature filters on that are not fields (`tags`). A feature adds its own by
+ * declaration merging: `declare module "ajax-endpoints" { interface FeatureFilterNames { tags: true } }`.
+ */
+export interface FeatureFilterNames {}
+
+/** What `filterFields` of {@link modelEndpoint} may name: a field, or a feature's filter. */
+export type FilterName<T> = FieldOf<T> | Extract<keyof FeatureFilterNames, string>;
 
 /**
  * The settings of a model endpoint as {@link modelEndpoint} takes them: the same as the class
@@ -19,8 +29,8 @@ export interface ModelEndpointConfig<T> {
   serverSetFields?: readonly FieldOf<T>[];
   notSecretFields?: readonly FieldOf<T>[];
   ownerField?: FieldOf<T>;
-  /** A list (every operator) or a map to the allowed operators; `tags` where tags are on. */
-  filterFields?: readonly (FieldOf<T> | "tags")[] | { readonly [K in FieldOf<T> | "tags"]?: readonly FilterOp[] };
+  /** A list (every operator) or a map to the allowed operators; a feature's filter (`tags`) too. */
+  filterFields?: readonly FilterName<T>[] | { readonly [K in FilterName<T>]?: readonly (FilterOp | "all" | "any" | "none")[] };
   orderFields?: readonly FieldOf<T>[];
   /** e.g. `"-createdAt"`. */
   defaultOrder?: `${"" | "-"}${FieldOf<T>}`;
@@ -29,7 +39,7 @@ export interface ModelEndpointConfig<T> {
   maxPerPage?: number;
   depth?: number;
   hydrate?: readonly FieldOf<T>[];
-  tags?: boolean;
+  features?: readonly EndpointFeature[];
   requireVersion?: boolean;
 }
 

@@ -6,8 +6,7 @@ import type { RequestContext } from "../context";
 import { FILTER_OPS, type FilterOp } from "./list";
 import { FieldRules } from "./fields";
 import { RowReader, relationPk } from "./rows";
-import { requireEntity } from "../db/require-entity";
-import { Tag, TaggedItem } from "../tags/entities";
+import { EndpointFeatures, type EndpointFeature } from "./feature";
 
 /** The built-in ops of a model endpoint. */
 export type ModelOpName = "create" | "get" | "update" | "delete" | "list";
@@ -101,12 +100,10 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   /** Relations to expand; unset means every many-to-one and one-to-one relation. */
   hydrate?: readonly string[];
   /**
-   * Turns on tags (CONTRACT.md §7): the `tags/<cmd>` ops, a `tags` field in create, update and
-   * responses, and `filter[tags...]`. Needs an integer primary key.
+   * What the endpoint does beyond the built-in ops, each a feature with its own ops, filters,
+   * writable keys and encoding: `features = [tags()]` (CONTRACT.md §7). See {@link EndpointFeature}.
    */
-  tags = false;
-  /** The most tags one record may have; more is a `400` on `tags`. */
-  maxTags = 50;
+  features: readonly EndpointFeature[] = [];
   /** Where the entity has a version column, update needs the version the client read. */
   requireVersion = true;
   /**
@@ -119,7 +116,7 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   /** Model-level ops beyond the built-in ones. */
   modelOps: Readonly<Record<string, ModelOpDefinition>> = {};
 
-  private bound?: { runtime: EndpointRuntime; metadata: EntityMetadata; rules: FieldRules; reader: RowReader };
+  private bound?: { runtime: EndpointRuntime; metadata: EntityMetadata; rules: FieldRules; reader: RowReader; features: EndpointFeatures };
 
   // ---- permission hooks (CONTRACT.md §6) -------------------------------------------------
 
@@ -163,6 +160,15 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
    */
   scope(_qb: SelectQueryBuilder<T>, _user: U | null, _ctx: RequestContext): void {}
 
+  /**
+   * Narrows a query of this entity to the rows the caller may see: what the features hide (a
+   * soft-deleted row) and the row scope. Every read path calls this, never `scope` alone.
+   */
+  narrowToVisible(qb: SelectQueryBuilder<ObjectLiteral>, ctx: RequestContext): void {
+    for (const feature of this.featureSet.list) feature.narrowReads?.(qb, qb.alias, this, ctx);
+    this.scope(qb as never, ctx.user, ctx);
+  }
+
   // ---- before/after hooks (Feathers-style) -----------------------------------------------
 
   /** Change or check the values of a new record before it is written. */
@@ -193,6 +199,8 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   /** Called by the router at start-up; builds field rules and the row reader once. */
   bind(runtime: EndpointRuntime): void {
     if (!this.entity) throw new Error(`ajax-endpoints: ${this.constructor.name} does not set "entity"`);
+    // `tags = true` was how tags were turned on before features; left in a subclass it would do nothing.
+    if ("tags" in this) throw new Error(`ajax-endpoints: ${this.constructor.name} sets "tags": tags are a feature now, write \`features = [tags()]\``);
     const metadata = runtime.dataSource.getMetadata(this.entity);
     const serverSet = [...this.serverSetFields];
     if (this.ownerField) {
@@ -207,8 +215,10 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
       serverSetFields: serverSet, notSecretFields: this.notSecretFields,
       maxTextLength: this.maxTextLength, maxLengths: this.maxLengths,
     });
-    this.bound = { runtime, metadata, rules, reader: new RowReader(rules, runtime.dataSource) };
+    const features = new EndpointFeatures(this.features, metadata.name);
+    this.bound = { runtime, metadata, rules, reader: new RowReader(rules, runtime.dataSource), features };
     this.checkConfiguration(rules);
+    for (const feature of features.list) feature.check?.(this);
   }
 
   /** Fails at start-up on an unknown op or filter operator, and on a filter, order or search field that is unknown or hidden. */
@@ -218,7 +228,10 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
         throw new Error(`ajax-endpoints: ops of ${rules.metadata.name} names "${op}", which is not one of ${MODEL_OPS.join(", ")}`);
       }
     }
+    const features = this.featureSet;
     for (const [field, ops] of Array.isArray(this.filterFields) ? [] : Object.entries(this.filterFields)) {
+      // A feature's filter checks its own operators.
+      if (features.filter(field)) continue;
       for (const op of ops) {
         if (!(FILTER_OPS as readonly string[]).includes(op)) {
           throw new Error(`ajax-endpoints: filterFields of ${rules.metadata.name} gives "${field}" the operator "${op}", which is not one of ${FILTER_OPS.join(", ")}`);
@@ -230,22 +243,11 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
       ["searchFields", this.searchFields], ["hydrate", this.hydrate ?? []]];
     for (const [list, names] of lists) {
       for (const name of names) {
-        if (list === "filterFields" && name === "tags") continue;
+        if (list === "filterFields" && features.filter(name)) continue;
         if (!rules.readableField(name)) {
           throw new Error(`ajax-endpoints: ${list} of ${rules.metadata.name} names "${name}", which is not a readable field`);
         }
       }
-    }
-    if (this.tags && rules.pk.kind !== "integer") {
-      throw new Error(`ajax-endpoints: tags need an integer primary key (${rules.metadata.name})`);
-    }
-    if (this.tags) {
-      const why = `${rules.metadata.name}'s endpoint has tags`;
-      requireEntity(this.runtime.dataSource, Tag, "Tag", why);
-      requireEntity(this.runtime.dataSource, TaggedItem, "TaggedItem", why);
-    }
-    if (!this.tags && filterNames.includes("tags")) {
-      throw new Error(`ajax-endpoints: filterFields of ${rules.metadata.name} names "tags", but tags are off`);
     }
     for (const name of this.searchFields) {
       if (rules.byName.get(name)?.kind !== "text") throw new Error(`ajax-endpoints: search field "${name}" of ${rules.metadata.name} is not text`);
@@ -254,8 +256,8 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
       throw new Error(`ajax-endpoints: full-text search needs an integer primary key (${rules.metadata.name})`);
     }
     for (const name of [...Object.keys(this.recordOps), ...Object.keys(this.modelOps)]) {
-      if ((MODEL_OPS as readonly string[]).includes(name) || name === "tags") {
-        throw new Error(`ajax-endpoints: op "${name}" of ${rules.metadata.name} collides with a built-in op`);
+      if ((MODEL_OPS as readonly string[]).includes(name) || features.recordOp(name) || [...features.allRecordOps().keys()].some((path) => path.startsWith(`${name}/`))) {
+        throw new Error(`ajax-endpoints: op "${name}" of ${rules.metadata.name} collides with a built-in op or a feature's op`);
       }
     }
   }
@@ -275,6 +277,11 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
 
   get reader(): RowReader {
     return this.boundOrThrow().reader;
+  }
+
+  /** The endpoint's features with the lookups the core needs (built once, at start-up). */
+  get featureSet(): EndpointFeatures {
+    return this.boundOrThrow().features;
   }
 
   private boundOrThrow() {

@@ -43,7 +43,7 @@ export async function loadVisibleByPks(
     const chunk = unique.slice(start, start + 500);
     const qb = endpoint.reader.query(manager, alias);
     qb.where(`${qb.escape(alias)}.${qb.escape(pkColumn.databaseName)} IN (:...hydratePks)`, { hydratePks: chunk });
-    endpoint.scope(qb as never, ctx.user, ctx);
+    endpoint.narrowToVisible(qb, ctx);
     const records = await endpoint.reader.load(qb, manager);
     for (const record of records) {
       if (await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(endpoint.reader.pkOf(record)), record);
@@ -134,18 +134,7 @@ export async function encodeRecords(
     const path = new Set([recordKey(endpoint.metadata.name, endpoint.reader.pkOf(record))]);
     return encodeOne(endpoint, record, depth, path, cache);
   });
-  for (const extension of encodeExtensions) await extension(endpoint, records, encoded, ctx);
+  for (const feature of endpoint.featureSet.list) await feature.encode?.(endpoint, records, encoded, ctx);
   return encoded;
 }
 
-/** Adds fields to encoded records in one batch (the tags module adds `tags`). */
-export type EncodeExtension = (
-  endpoint: ModelEndpoint, records: ObjectLiteral[], encoded: ObjectLiteral[], ctx: RequestContext,
-) => Promise<void>;
-
-const encodeExtensions: EncodeExtension[] = [];
-
-/** Registers an {@link EncodeExtension}; framework modules call this once at load. */
-export function addEncodeExtension(extension: EncodeExtension): void {
-  encodeExtensions.push(extension);
-}

@@ -13,10 +13,10 @@ export const FILTER_OPS = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains
 /** A comparison a list filter may use: `filter[<field>__<op>]`. */
 export type FilterOp = (typeof FILTER_OPS)[number];
 
-const LIST_PARAMS = new Set(["current_page", "items_per_page", "order", "filter", "search", "count"]);
+const LIST_PARAMS: ReadonlySet<string> = new Set(["current_page", "items_per_page", "order", "filter", "search", "count"]);
 /** The ordering that puts the best search match first; only with a search. */
 export const RELEVANCE_ORDER = "relevance";
-const TEXT_OPS = new Set<FilterOp>(["contains", "icontains", "startswith"]);
+const TEXT_OPS: ReadonlySet<FilterOp> = new Set(["contains", "icontains", "startswith"]);
 const MAX_IN_VALUES = 100;
 /**
  * The longest text a `contains`, `icontains` or `startswith` filter may hold.
@@ -28,13 +28,7 @@ const patternTooLong = `Ensure this value has at most ${MAX_PATTERN_LENGTH} char
 const nullCharacter = "Null characters are not allowed.";
 
 /** A filter on a field that is not a column (the tags module adds `tags`). */
-export type CustomFilter = (qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unknown, endpoint: ModelEndpoint, index: number) => string | null;
-const customFilters = new Map<string, CustomFilter>();
 
-/** Registers a filter for a pseudo-field such as `tags`; it returns an error message or null. */
-export function addCustomFilter(field: string, filter: CustomFilter): void {
-  customFilters.set(field, filter);
-}
 
 /** A list request, parsed and checked. */
 export interface ListQuery {
@@ -131,7 +125,7 @@ export function parseListQuery(endpoint: ModelEndpoint, params: Record<string, u
         const op = split > 0 ? key.slice(split + 2) : "eq";
         const ops = allowedOps(endpoint, field);
         const errorKey = `filter.${key}`;
-        if (customFilters.has(field) && ops) {
+        if (endpoint.featureSet.filter(field) && ops) {
           filters.push({ field, op, value: raw });
           continue;
         }
@@ -172,7 +166,7 @@ export function applyFilters(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: Mo
   query.filters.forEach((filter, index) => {
     const param = `filter${index}`;
     if (!filter.rule) {
-      const custom = customFilters.get(filter.field)!;
+      const custom = endpoint.featureSet.filter(filter.field)!;
       const error = custom(qb, filter.op, filter.value, endpoint, index);
       if (error) throw new AJAXError(400, Messages.invalid, { errors: { [`filter.${filter.field}__${filter.op}`]: [error] } });
       return;
@@ -232,7 +226,7 @@ export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Pr
   const query = parseListQuery(endpoint, ctx.params, ctx.fromForm);
   if (query.search) await checkSearchIndex(endpoint, ctx.manager);
   const qb = endpoint.reader.query(ctx.manager, "item");
-  endpoint.scope(qb as never, ctx.user, ctx);
+  endpoint.narrowToVisible(qb, ctx);
   const relevance = applyFilters(qb, endpoint, query);
   const total = query.count ? await countRows(qb, endpoint, ctx) : null;
   const offset = (query.page - 1) * query.perPage;

@@ -5,16 +5,13 @@ import type { RequestContext } from "../context";
 import { throughGate } from "../db/gate";
 import { dialectOf, nowSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
+import type { WriteEvent } from "./feature";
 import { encodeRecords } from "./hydrate";
 import { checkWrite, expectedVersion } from "./write";
 
-/** Hooks that run inside a create, update or delete transaction, after the row is written (tags). */
-export type WriteExtension = (
-  op: "create" | "update" | "delete", endpoint: ModelEndpoint, pk: unknown, extra: Record<string, unknown>, ctx: RequestContext,
-) => Promise<void>;
-const writeExtensions: WriteExtension[] = [];
-export function addWriteExtension(extension: WriteExtension): void {
-  writeExtensions.push(extension);
+/** Tells each feature of the endpoint about a write, inside the op's transaction. */
+async function announceWrite(event: WriteEvent, ctx: RequestContext): Promise<void> {
+  for (const feature of event.endpoint.featureSet.list) await feature.afterWrite?.(event, ctx);
 }
 
 /**
@@ -26,7 +23,7 @@ export async function loadRecord(
 ): Promise<ObjectLiteral | undefined> {
   const qb = endpoint.reader.query(ctx.manager, "item");
   qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
-  if (scoped) endpoint.scope(qb as never, ctx.user, ctx);
+  if (scoped) endpoint.narrowToVisible(qb, ctx);
   return (await endpoint.reader.load(qb.limit(1), ctx.manager))[0];
 }
 
@@ -75,9 +72,9 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
     stampDates(endpoint, values, "create");
     const result = await manager.createQueryBuilder().insert().into(endpoint.metadata.target).values(values).execute();
     const pk = result.identifiers[0]?.[endpoint.rules.pk.name];
-    for (const extension of writeExtensions) await extension("create", endpoint, pk, extra, ctx);
     const record = await loadRecord(endpoint, pk, ctx, false);
     if (!record) throw new Error(`created ${endpoint.metadata.name} ${String(pk)} could not be read back`);
+    await announceWrite({ op: "create", endpoint, pk, after: record, changes: values, extra }, ctx);
     await endpoint.afterCreate(record, ctx);
     return encodeOne(endpoint, record, ctx);
   });
@@ -109,8 +106,8 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
       const result = await qb.execute();
       if (result.affected === 0) throw new AJAXError(409, Messages.stale);
     }
-    for (const extension of writeExtensions) await extension("update", endpoint, pk, extra, ctx);
     const updated = (await loadRecord(endpoint, pk, ctx, false))!;
+    await announceWrite({ op: "update", endpoint, pk, before: record, after: updated, changes, extra }, ctx);
     await endpoint.afterUpdate(updated, ctx);
     return encodeOne(endpoint, updated, ctx);
   });
@@ -130,12 +127,20 @@ export async function deleteOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
     const version = versionRule ? expectedVersion(ctx) : undefined;
     if (versionRule && version !== undefined && record[versionRule.name] !== version) throw new AJAXError(409, Messages.stale);
     await endpoint.beforeDelete(record, ctx);
-    const qb = manager.createQueryBuilder().delete().from(endpoint.metadata.target)
-      .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
-    if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });
-    const result = await qb.execute();
-    if (result.affected === 0) throw new AJAXError(409, Messages.stale);
-    for (const extension of writeExtensions) await extension("delete", endpoint, pk, {}, ctx);
+    const readVersion = versionRule ? record[versionRule.name] : undefined;
+    // A feature may delete in its own way (soft delete marks the row); else the row goes.
+    const remover = endpoint.featureSet.list.find((feature) => feature.deleteRow);
+    let affected: number;
+    if (remover) {
+      affected = await remover.deleteRow!(endpoint, pk, readVersion, ctx);
+    } else {
+      const qb = manager.createQueryBuilder().delete().from(endpoint.metadata.target)
+        .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
+      if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: readVersion });
+      affected = (await qb.execute()).affected ?? 0;
+    }
+    if (affected === 0) throw new AJAXError(409, Messages.stale);
+    await announceWrite({ op: "delete", endpoint, pk, before: record, changes: {}, extra: {}, soft: remover !== undefined }, ctx);
     await endpoint.afterDelete(record, ctx);
     return { pk };
   });

@@ -8,7 +8,7 @@ import { loadVisibleByPks } from "./hydrate";
 import { relationPk } from "./rows";
 
 /** Body keys that are not fields: the version of an update, the form CSRF token, tags. */
-export const CONTROL_KEYS = new Set(["_version", "csrf_token"]);
+export const CONTROL_KEYS: ReadonlySet<string> = new Set(["_version", "csrf_token"]);
 
 /** The checked values of a create or update: columns coerced, relations as `{pk}` stubs. */
 export interface CheckedWrite {
@@ -35,7 +35,7 @@ export async function checkWrite(
 
   for (const [key, raw] of Object.entries(ctx.params)) {
     if (CONTROL_KEYS.has(key)) continue;
-    if (endpointHandlesKey(endpoint, key)) { extra[key] = raw; continue; }
+    if (endpoint.featureSet.takesKey(key)) { extra[key] = raw; continue; }
     const rule = rules.byName.get(key);
     if (!rule || !rule.readable) { addError(key, Messages.unknownField); continue; }
     if (raw !== null && typeof raw === "object" && rule.kind !== "json") { addError(key, "Not a valid value."); continue; }
@@ -78,14 +78,6 @@ function currentValue(rule: FieldRule, record: ObjectLiteral): unknown {
   return rule.relation ? relationPk(record[rule.name], rule.targetPk!) : record[rule.name];
 }
 
-const keyHandlers: Array<(endpoint: ModelEndpoint, key: string) => boolean> = [];
-/** Lets a module claim a body key for the endpoints it is turned on for. */
-export function addWriteKeyHandler(handles: (endpoint: ModelEndpoint, key: string) => boolean): void {
-  keyHandlers.push(handles);
-}
-function endpointHandlesKey(endpoint: ModelEndpoint, key: string): boolean {
-  return keyHandlers.some((handles) => handles(endpoint, key));
-}
 
 /**
  * The version an update or delete was based on: the `If-Match` header (`"3"`, `W/"3"` or `3`)

@@ -75,17 +75,6 @@ export function envelopeSchemas(): Record<string, JsonSchema> {
       },
       additionalProperties: false,
     },
-    Tag: {
-      type: "object",
-      description: "A tag as records and tag ops show it.",
-      required: ["pk", "name", "slug"],
-      properties: { pk: { type: "integer" }, name: { type: "string" }, slug: { type: "string" } },
-      additionalProperties: false,
-    },
-    TagNames: {
-      description: "A list of tag names, or one string parsed as django-taggit does (quotes group, commas or spaces split).",
-      oneOf: [{ type: "array", items: { type: "string" } }, { type: "string" }],
-    },
     CsrfToken: {
       type: "object",
       required: ["token"],

@@ -197,7 +197,16 @@ class DocumentBuilder {
         errors: [404, 409], loginRequired: true,
       });
     }
-    if (endpoint.tags) this.tagOps(app, name, endpoint, record);
+    for (const [path, op] of endpoint.featureSet.allRecordOps()) {
+      const opName = path.split("/").map(pascalCase).join("");
+      const body = op.body && !("$ref" in op.body) ? this.named(`${base}${opName}Body`, op.body) : op.body;
+      this.modelPost(endpoint, `${at}/${path}.json`, {
+        id: id(path.replace("/", ".")), tag, summary: `${op.summary} (${tag})`, pathParams: pk,
+        body, bodyRequired: op.bodyRequired === true,
+        data: op.data === "record" ? record : op.data === "records" ? { type: "array", items: record } : op.data,
+        errors: [404], loginRequired: true,
+      });
+    }
     for (const [op, definition] of Object.entries(endpoint.recordOps)) {
       this.modelPost(endpoint, `${at}/${op}.json`, { ...this.declaredOp(id(op), tag, `${base}${pascalCase(op)}`, definition, [404]), pathParams: pk });
     }
@@ -208,32 +217,6 @@ class DocumentBuilder {
       ...this.paramsBody(`${prefix}Params`, definition.params), id, tag, summary: `Run ${id}`,
       data: this.returnsData(`${prefix}Result`, definition.returns), errors: [...errors, 404, 409], loginRequired: true,
     };
-  }
-
-  private tagOps(app: string, name: string, endpoint: ModelEndpoint, record: JsonSchema): void {
-    const tag = `${app}.${name}`;
-    const pk = [pkParameter(endpoint)];
-    const tagList = { type: "array", items: schemaRef("Tag") };
-    const tagsBody = this.named("TagsBody", {
-      type: "object", required: ["tags"], properties: { tags: schemaRef("TagNames") }, additionalProperties: false,
-    });
-    for (const command of ["add", "remove", "set"]) {
-      this.modelPost(endpoint, `/${app}/${name}/{pk}/tags/${command}.json`, {
-        id: `${tag}.tags.${command}`, tag, summary: `${pascalCase(command)} tags of a ${tag}`, pathParams: pk,
-        body: tagsBody, bodyRequired: true, data: tagList, errors: [404], loginRequired: true,
-      });
-    }
-    this.modelPost(endpoint, `/${app}/${name}/{pk}/tags/clear.json`, {
-      id: `${tag}.tags.clear`, tag, summary: `Remove every tag of a ${tag}`, pathParams: pk,
-      data: tagList, errors: [404], loginRequired: true,
-    });
-    this.modelPost(endpoint, `/${app}/${name}/{pk}/tags/similar.json`, {
-      id: `${tag}.tags.similar`, tag, summary: `${tag} records sharing tags with this one`, pathParams: pk,
-      body: this.named("SimilarQuery", {
-        type: "object", properties: { limit: { type: "integer", default: 20, description: "Clamped to 1..100." } }, additionalProperties: false,
-      }),
-      data: { type: "array", items: record }, errors: [404], loginRequired: true,
-    });
   }
 
   auth(userRecord: JsonSchema): void {

@@ -3,9 +3,7 @@ import type { FieldRule } from "../model/fields";
 import { FILTER_OPS } from "../model/list";
 import { columnSchema, filterValueSchema, orNull, pascalCase, pkSchema, schemaRef, writeSchema, type JsonSchema } from "./schemas";
 
-/** The filter ops of `filter[tags__<op>]` (CONTRACT.md §7), where `tags` is a filter field. */
-const TAG_FILTER_OPS = ["eq", "all", "any", "none"] as const;
-const TEXT_ONLY_OPS = new Set(["contains", "icontains", "startswith"]);
+const TEXT_ONLY_OPS: ReadonlySet<string> = new Set(["contains", "icontains", "startswith"]);
 
 /**
  * Names the component schemas of model endpoints and writes them once each: the record
@@ -35,6 +33,18 @@ export class ModelSchemas {
     return name;
   }
 
+  /** Adds the named schemas an endpoint's features refer to (the first feature to name one wins). */
+  private featureComponents(endpoint: ModelEndpoint): void {
+    for (const feature of endpoint.featureSet.list) {
+      for (const [name, schema] of Object.entries(feature.openapi?.components ?? {})) {
+        if (!this.schemas[name]) {
+          this.schemas[name] = schema;
+          this.taken.add(name);
+        }
+      }
+    }
+  }
+
   /** The record schema of an endpoint: what get, list and create answer with. */
   record(endpoint: ModelEndpoint): JsonSchema {
     let name = this.names.get(endpoint);
@@ -55,9 +65,8 @@ export class ModelSchemas {
       properties[rule.name] = rule.relation ? this.relationSchema(endpoint, rule, hydrated.has(rule.name)) : columnSchema(rule);
     }
     const required = Object.keys(properties);
-    if (endpoint.tags) {
-      properties.tags = { type: "array", items: schemaRef("Tag"), description: "The record's tags, sorted by name (not on records nested by hydration)." };
-    }
+    this.featureComponents(endpoint);
+    for (const feature of endpoint.featureSet.list) Object.assign(properties, feature.openapi?.readProperties);
     return {
       type: "object",
       description: `A record of ${rules.metadata.name}: its readable fields.`,
@@ -90,7 +99,8 @@ export class ModelSchemas {
       properties[rule.name] = writeSchema(rule);
       if (rule.required) required.push(rule.name);
     }
-    if (endpoint.tags) properties.tags = schemaRef("TagNames");
+    this.featureComponents(endpoint);
+    for (const feature of endpoint.featureSet.list) Object.assign(properties, feature.openapi?.writeProperties);
     return { type: "object", required, properties, additionalProperties: false };
   }
 
@@ -155,12 +165,10 @@ export class ModelSchemas {
       : Object.entries(config as Record<string, readonly string[]>);
     const properties: Record<string, JsonSchema> = {};
     for (const [field, ops] of entries) {
-      if (field === "tags" && endpoint.tags) {
-        for (const op of TAG_FILTER_OPS) {
-          properties[op === "eq" ? "tags" : `tags__${op}`] = op === "eq"
-            ? { type: "string", description: "Records with this tag." }
-            : { ...schemaRef("TagNames"), description: `Records with ${op === "none" ? "none" : op} of these tags.` };
-        }
+      if (endpoint.featureSet.filter(field)) {
+        this.featureComponents(endpoint);
+        const owner = endpoint.featureSet.list.find((feature) => feature.filters?.[field]);
+        Object.assign(properties, owner?.openapi?.filterProperties?.(field, Array.isArray(config) ? undefined : ops));
         continue;
       }
       const rule = endpoint.rules.readableField(field);

@@ -16,7 +16,7 @@ export function pascalCase(name: string): string {
   return name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((part) => part[0]!.toUpperCase() + part.slice(1)).join("");
 }
 
-const BIG_INTEGER_TYPES = new Set(["bigint", "int8", "bigint unsigned"]);
+const BIG_INTEGER_TYPES: ReadonlySet<string> = new Set(["bigint", "int8", "bigint unsigned"]);
 
 /**
  * The wire form of a value of one kind (CONTRACT.md §4): dates as ISO 8601 strings, decimals as

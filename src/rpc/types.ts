@@ -124,19 +124,6 @@ export class WireTypes {
   }
 }
 
-/** The types {@link registerType} adds to; every router uses them unless given its own `types`. */
-export const wireTypes = new WireTypes();
-
-/**
- * Registers a custom wire type for every router that does not bring its own {@link WireTypes}.
- *
- * @example
- * registerType("money", Money, (m) => ({ cents: m.cents, currency: m.currency }), (w) => new Money(Number(w.cents), String(w.currency)));
- */
-export function registerType<T>(name: string, cls: abstract new (...args: never[]) => T, encode: TypeEncoder<T>, decode: TypeDecoder<T>): WireTypes {
-  return wireTypes.register(name, cls, encode, decode);
-}
-
 /** Encodes a `Date` as `{"value": ISO 8601}`; the same shape as the browser's built-in `date` type. */
 export const encodeDate: TypeEncoder<Date> = (date) => ({ value: date.toISOString() });
 
@@ -153,6 +140,6 @@ export const decodeDate: TypeDecoder<Date> = (wire) => {
  * and such values in request bodies arrive as `Date`s. The browser turns it on with
  * `AJAX.useDateType()`.
  */
-export function registerDateType(types: WireTypes = wireTypes): WireTypes {
+export function registerDateType(types: WireTypes): WireTypes {
   return types.register("date", Date, encodeDate, decodeDate);
 }

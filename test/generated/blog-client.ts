@@ -57,16 +57,6 @@ export type ProblemDetails = {
   }>;
 };
 
-/** A tag as records and tag ops show it. */
-export type Tag = {
-  pk: number;
-  name: string;
-  slug: string;
-};
-
-/** A list of tag names, or one string parsed as django-taggit does (quotes group, commas or spaces split). */
-export type TagNames = string[] | string;
-
 export type CsrfToken = {
   /** Send it as the `X-CSRFToken` header of every POST. */
   token: string;
@@ -172,6 +162,25 @@ export type BlogUser = {
   isStaff: boolean;
 };
 
+/** A tag as records and tag ops show it. */
+export type Tag = {
+  pk: number;
+  name: string;
+  slug: string;
+};
+
+export type TagsBody = {
+  tags: TagNames;
+};
+
+export type SimilarQuery = {
+  /** Clamped to 1..100. */
+  limit?: number;
+};
+
+/** A list of tag names, or one string parsed as django-taggit does (quoted runs are one tag; commas split when there is one, else spaces). */
+export type TagNames = string[] | string;
+
 export type BlogArticleCreate = {
   title: string;
   body?: string;
@@ -274,15 +283,6 @@ export type BlogArticleDeleteBody = {
 
 export type BlogArticleDeleted = {
   pk: number;
-};
-
-export type TagsBody = {
-  tags: TagNames;
-};
-
-export type SimilarQuery = {
-  /** Clamped to 1..100. */
-  limit?: number;
 };
 
 /** A record of Comment: its readable fields. */
@@ -573,19 +573,19 @@ export function createClient(options: ClientOptions = {}) {
         delete: (pk: number, body: BlogArticleDeleteBody = {}, options?: CallOptions): Promise<BlogArticleDeleted> =>
           transport.data<BlogArticleDeleted>(`/blog/article/${segment(pk)}/delete.json`, body, options),
         tags: {
-          /** Add tags of a blog.article: POST /blog/article/{pk}/tags/add.json */
+          /** Add tags (blog.article): POST /blog/article/{pk}/tags/add.json */
           add: (pk: number, body: TagsBody, options?: CallOptions): Promise<Tag[]> =>
             transport.data<Tag[]>(`/blog/article/${segment(pk)}/tags/add.json`, body, options),
-          /** Remove tags of a blog.article: POST /blog/article/{pk}/tags/remove.json */
+          /** Remove tags (unknown names are ignored) (blog.article): POST /blog/article/{pk}/tags/remove.json */
           remove: (pk: number, body: TagsBody, options?: CallOptions): Promise<Tag[]> =>
             transport.data<Tag[]>(`/blog/article/${segment(pk)}/tags/remove.json`, body, options),
-          /** Set tags of a blog.article: POST /blog/article/{pk}/tags/set.json */
+          /** Set exactly these tags (blog.article): POST /blog/article/{pk}/tags/set.json */
           set: (pk: number, body: TagsBody, options?: CallOptions): Promise<Tag[]> =>
             transport.data<Tag[]>(`/blog/article/${segment(pk)}/tags/set.json`, body, options),
-          /** Remove every tag of a blog.article: POST /blog/article/{pk}/tags/clear.json */
+          /** Remove every tag (blog.article): POST /blog/article/{pk}/tags/clear.json */
           clear: (pk: number, options?: CallOptions): Promise<Tag[]> =>
             transport.data<Tag[]>(`/blog/article/${segment(pk)}/tags/clear.json`, {}, options),
-          /** blog.article records sharing tags with this one: POST /blog/article/{pk}/tags/similar.json */
+          /** Records sharing tags with this one, most shared first (blog.article): POST /blog/article/{pk}/tags/similar.json */
           similar: (pk: number, body: SimilarQuery = {}, options?: CallOptions): Promise<BlogArticle[]> =>
             transport.data<BlogArticle[]>(`/blog/article/${segment(pk)}/tags/similar.json`, body, options),
         },

@@ -16,7 +16,7 @@ function recordProblems(w: World, endpoint: ModelEndpoint, record: Json, where: 
   }
   const readable = new Map(endpoint.rules.readable.map((rule) => [rule.name, rule]));
   for (const key of Object.keys(record)) {
-    if (key === "tags" && endpoint.tags) continue;
+    if (key === "tags" && endpoint.featureSet.has("tags")) continue;
     const rule = readable.get(key);
     if (!rule) {
       out.push(`${where}.${key}: ${endpoint.rules.byName.has(key) ? "hidden field" : "unknown key"} of ${endpoint.metadata.name}`);
@@ -76,7 +76,7 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
           for (const record of records.slice(0, 5)) {
             const pk = record[endpoint.rules.pk.name];
             if (endpoint.ops.includes("get")) await collect(who, `${app}.${name} get`, `${base}/${pk}/get.json`, {}, endpoint, "record");
-            if (endpoint.tags) await collect(who, `${app}.${name} similar`, `${base}/${pk}/tags/similar.json`, {}, endpoint, "list");
+            if (endpoint.featureSet.has("tags")) await collect(who, `${app}.${name} similar`, `${base}/${pk}/tags/similar.json`, {}, endpoint, "list");
           }
         }
       }
@@ -89,7 +89,7 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
         if (created.status === 200 && endpoint.ops.includes("update")) {
           const changes = name === "comment" ? { body: "changed" } : { title: `leak ${app} changed` };
           await collect(w.alice, `${app}.${name} update`, `${base}/${pk}/update.json`, { ...changes, _version: created.json.data.version }, endpoint, "record");
-          if (endpoint.tags) {
+          if (endpoint.featureSet.has("tags")) {
             await collect(w.alice, `${app}.${name} tags add`, `${base}/${pk}/tags/add.json`, { tags: "more" });
             await collect(w.alice, `${app}.${name} similar`, `${base}/${pk}/tags/similar.json`, {}, endpoint, "list");
           }
@@ -225,7 +225,7 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
           ["get", {}], ["update", {}], ["update", { title: "oracle", _version: 1 }], ["update", { title: "oracle" }], ["update", { nope: 1 }],
           ["delete", {}], ["delete", { _version: 1 }],
         ];
-        if (endpoint.tags) {
+        if (endpoint.featureSet.has("tags")) {
           for (const command of ["add", "remove", "set", "clear", "similar"]) probes.push([`tags/${command}`, command === "clear" || command === "similar" ? {} : { tags: "x" }]);
           probes.push(["tags/similar", { limit: 5 }], ["tags/add", {}], ["tags/add", { tags: 5 }]);
         }
@@ -308,7 +308,7 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
           expect(reply.json.data.map((r: Json) => r[pkName])).not.to.include(drafts[0]);
         }
         // similar: bob's article shares "shared" with every draft; none of them is listed.
-        if (endpoint.tags) {
+        if (endpoint.featureSet.has("tags")) {
           const similar = await w.bob.post(`${base}/${w.seed.bobs[1]}/tags/similar.json`, { limit: 100 });
           const pks = similar.json.data.map((r: Json) => r[pkName]);
           for (const d of drafts) expect(pks, `${app}.${name} similar`).not.to.include(d);

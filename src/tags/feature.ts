@@ -3,17 +3,17 @@ import type { RequestContext } from "../context";
 import { throughGate } from "../db/gate";
 import { AJAXError, Messages } from "../errors";
 import { refuseUnknownFields } from "../params";
-import { setTagsProbe } from "../http/routes";
+import { requireEntity } from "../db/require-entity";
 import type { ModelEndpoint } from "../model/endpoint";
-import { addEncodeExtension, encodeRecords } from "../model/hydrate";
-import { addCustomFilter } from "../model/list";
-import { addWriteExtension, loadVisibleRecord } from "../model/ops";
-import { addWriteKeyHandler } from "../model/write";
-import { setTagCommandRunner } from "../router";
+import type { EndpointFeature, FeatureRecordOp, FeatureSchema } from "../model/feature";
+import { encodeRecords } from "../model/hydrate";
+import { loadVisibleRecord } from "../model/ops";
 import { Tag, TaggedItem } from "./entities";
 import { readTagNames } from "./parse";
 import { checkTagCount, getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
 
+/** The operators of `filter[tags__<op>]`. */
+const TAG_FILTER_OPS: readonly string[] = ["eq", "all", "any", "none"];
 const DEFAULT_SIMILAR_LIMIT = 20;
 const MAX_SIMILAR_LIMIT = 100;
 
@@ -44,7 +44,7 @@ async function similarRecords(endpoint: ModelEndpoint, pk: number, limit: number
     .andWhere(`link.tagId IN (SELECT ${escape("mine")}.${escape("tagId")} FROM ${escape(links)} ${escape("mine")} WHERE ${escape("mine")}.${escape("model")} = :tagModel AND ${escape("mine")}.${escape("objectId")} = :tagPk)`)
     .groupBy("link.objectId"), "matches", `${escape("matches")}.${escape("oid")} = ${escape("item")}.${escape(endpoint.rules.pk.column.databaseName)}`);
   qb.setParameters({ tagModel: modelKey(endpoint), tagPk: pk });
-  endpoint.scope(qb as never, ctx.user, ctx);
+  endpoint.narrowToVisible(qb, ctx);
   qb.orderBy(`${escape("matches")}.${escape("shared")}`, "DESC")
     .addOrderBy(`${escape("item")}.${escape(endpoint.rules.pk.column.databaseName)}`, "ASC")
     .limit(limit);
@@ -55,7 +55,7 @@ async function similarRecords(endpoint: ModelEndpoint, pk: number, limit: number
 }
 
 /** Runs `tags/<command>` on a record the user may see and tag. */
-async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unknown, ctx: RequestContext): Promise<unknown> {
+async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unknown, ctx: RequestContext, maxTags: number): Promise<unknown> {
   const objectId = pk as number;
   const model = modelKey(endpoint);
   if (command === "similar") {
@@ -78,9 +78,9 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
     const names = command === "clear" ? [] : readTagNames(ctx.params.tags);
     if (command === "add") {
       const current = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
-      checkTagCount(new Set([...current.map((tag) => tag.name), ...names]).size, endpoint.maxTags);
+      checkTagCount(new Set([...current.map((tag) => tag.name), ...names]).size, maxTags);
       await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
-    } else if (command === "set") await setTags(manager, model, objectId, names, endpoint.maxTags);
+    } else if (command === "set") await setTags(manager, model, objectId, names, maxTags);
     else if (command === "clear") await unlinkTags(manager, model, objectId);
     else if (command === "remove" && names.length > 0) {
       const tags = await manager.createQueryBuilder(Tag, "tag").where("tag.name IN (:...names)", { names }).getMany();
@@ -92,7 +92,7 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
 
 /** `filter[tags]`, `filter[tags__all]`, `filter[tags__any]`, `filter[tags__none]` by tag name. */
 function tagFilter(qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unknown, endpoint: ModelEndpoint, index: number): string | null {
-  if (!["eq", "all", "any", "none"].includes(op)) return `Filter operator "${op}" is not allowed.`;
+  if (!TAG_FILTER_OPS.includes(op)) return `Filter operator "${op}" is not allowed.`;
   let names: string[];
   try {
     // eq names one tag, commas and all; it is checked as a list of that one name.
@@ -123,26 +123,84 @@ function tagFilter(qb: SelectQueryBuilder<ObjectLiteral>, op: string, value: unk
   return null;
 }
 
-let installed = false;
+declare module "../model/define" {
+  interface FeatureFilterNames {
+    /** `filter[tags]`, `filter[tags__all]`, `__any`, `__none` (the {@link tags} feature). */
+    tags: true;
+  }
+}
 
-/** Plugs tags into the router, the list filters and the encoder. Runs once, on import of the package. */
-export function installTags(): void {
-  if (installed) return;
-  installed = true;
-  setTagsProbe((endpoint) => endpoint.tags);
-  setTagCommandRunner(runTagCommand);
-  addCustomFilter("tags", tagFilter);
-  addWriteKeyHandler((endpoint, key) => endpoint.tags && key === "tags");
-  addWriteExtension(async (op, endpoint, pk, extra, ctx) => {
-    if (!endpoint.tags) return;
-    const objectId = pk as number;
-    if (op === "delete") await unlinkTags(ctx.manager, modelKey(endpoint), objectId);
-    else if (extra.tags !== undefined) await setTags(ctx.manager, modelKey(endpoint), objectId, readTagNames(extra.tags), endpoint.maxTags);
+/** Settings of the {@link tags} feature. */
+export interface TagsOptions {
+  /** The most tags one record may have; more is a `400` on `tags` (default 50). */
+  maxTags?: number;
+}
+
+const TAG_LIST = { type: "array", items: { $ref: "#/components/schemas/Tag" } };
+const TAGS_BODY = { $ref: "#/components/schemas/TagsBody" };
+
+/**
+ * Tags as django-taggit has them (CONTRACT.md §7): the `tags/add`, `remove`, `set`, `clear`
+ * and `similar` ops, a `tags` field in create, update and answers, and `filter[tags...]`
+ * (list `"tags"` in `filterFields`). Needs an integer primary key, and `Tag` and `TaggedItem`
+ * in the DataSource.
+ *
+ * @example class ArticleEndpoint extends ModelEndpoint<Article> { entity = Article; features = [tags({ maxTags: 20 })]; }
+ */
+export function tags(options: TagsOptions = {}): EndpointFeature {
+  const maxTags = options.maxTags ?? 50;
+  const command = (name: string, summary: string, body: FeatureSchema | undefined, data: FeatureRecordOp["data"]): FeatureRecordOp => ({
+    run: (endpoint, pk, ctx) => runTagCommand(endpoint, name, pk, ctx, maxTags), summary, body, bodyRequired: body === TAGS_BODY, data,
   });
-  addEncodeExtension(async (endpoint, records, encoded, ctx) => {
-    if (!endpoint.tags || records.length === 0) return;
-    const ids = records.map((record) => endpoint.reader.pkOf(record) as number);
-    const tags = await tagsOfRecords(ctx.manager, modelKey(endpoint), ids);
-    encoded.forEach((item, index) => { item.tags = tags.get(ids[index]!) ?? ([] as TagData[]); });
-  });
+  return {
+    name: "tags",
+    check(endpoint) {
+      if (endpoint.rules.pk.kind !== "integer") throw new Error(`ajax-endpoints: tags need an integer primary key (${endpoint.metadata.name})`);
+      const why = `${endpoint.metadata.name}'s endpoint has tags`;
+      requireEntity(endpoint.runtime.dataSource, Tag, "Tag", why);
+      requireEntity(endpoint.runtime.dataSource, TaggedItem, "TaggedItem", why);
+    },
+    recordOps: {
+      "tags/add": command("add", "Add tags", TAGS_BODY, TAG_LIST),
+      "tags/remove": command("remove", "Remove tags (unknown names are ignored)", TAGS_BODY, TAG_LIST),
+      "tags/set": command("set", "Set exactly these tags", TAGS_BODY, TAG_LIST),
+      "tags/clear": command("clear", "Remove every tag", undefined, TAG_LIST),
+      "tags/similar": command("similar", "Records sharing tags with this one, most shared first", { $ref: "#/components/schemas/SimilarQuery" }, "records"),
+    },
+    filters: { tags: tagFilter },
+    writableKeys: ["tags"],
+    async afterWrite(event, ctx) {
+      const objectId = event.pk as number;
+      if (event.op === "delete") {
+        if (!event.soft) await unlinkTags(ctx.manager, modelKey(event.endpoint), objectId);
+      }
+      else if (event.extra.tags !== undefined) await setTags(ctx.manager, modelKey(event.endpoint), objectId, readTagNames(event.extra.tags), maxTags);
+    },
+    async encode(endpoint, records, encoded, ctx) {
+      if (records.length === 0) return;
+      const ids = records.map((record) => endpoint.reader.pkOf(record) as number);
+      const found = await tagsOfRecords(ctx.manager, modelKey(endpoint), ids);
+      encoded.forEach((item, index) => { item.tags = found.get(ids[index]!) ?? ([] as TagData[]); });
+    },
+    openapi: {
+      components: {
+        Tag: {
+          type: "object", description: "A tag as records and tag ops show it.", required: ["pk", "name", "slug"], additionalProperties: false,
+          properties: { pk: { type: "integer" }, name: { type: "string" }, slug: { type: "string" } },
+        },
+        TagsBody: { type: "object", required: ["tags"], properties: { tags: { $ref: "#/components/schemas/TagNames" } }, additionalProperties: false },
+        SimilarQuery: {
+          type: "object", properties: { limit: { type: "integer", default: DEFAULT_SIMILAR_LIMIT, description: `Clamped to 1..${MAX_SIMILAR_LIMIT}.` } }, additionalProperties: false,
+        },
+        TagNames: {
+          description: "A list of tag names, or one string parsed as django-taggit does (quoted runs are one tag; commas split when there is one, else spaces).",
+          oneOf: [{ type: "array", items: { type: "string", minLength: 1, maxLength: 100 }, maxItems: maxTags }, { type: "string" }],
+        },
+      },
+      readProperties: { tags: { ...TAG_LIST, description: "The record's tags, sorted by name (not on records nested by hydration)." } },
+      writeProperties: { tags: { $ref: "#/components/schemas/TagNames" } },
+      filterProperties: (_name, ops) => Object.fromEntries(TAG_FILTER_OPS.filter((op) => !ops || ops.includes(op)).map((op) => [op === "eq" ? "tags" : `tags__${op}`,
+        op === "eq" ? { type: "string", description: "Records with this tag." } : { $ref: "#/components/schemas/TagNames", description: `Records with ${op} of these tags.` }])),
+    },
+  };
 }
