@@ -2,15 +2,16 @@ import "reflect-metadata";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DataSource, type DataSourceOptions } from "typeorm";
-import { AjaxSession, DEFAULT_STATEMENT_TIMEOUT_MS, mysqlDriverWithUtcSessions, Tag, TaggedItem, withStatementTimeout } from "./src";
+import { AjaxSession, AuditEntry, DEFAULT_STATEMENT_TIMEOUT_MS, mysqlDriverWithUtcSessions, Tag, TaggedItem, withStatementTimeout } from "./src";
 import { Article, Category, Comment, User } from "./entities";
 import { Initial1763700000000 } from "./migrations/1763700000000-Initial";
 import { ArticleSearch1764200000000 } from "./migrations/1764200000000-ArticleSearch";
 import { ListIndexes1764200001000 } from "./migrations/1764200001000-ListIndexes";
+import { SoftDeleteAudit1764300000000 } from "./migrations/1764300000000-SoftDeleteAudit";
 
-/** The example app's entities, with the framework's session and tag tables. */
-export const entities = [User, Category, Article, Comment, AjaxSession, Tag, TaggedItem];
-export const migrations = [Initial1763700000000, ArticleSearch1764200000000, ListIndexes1764200001000];
+/** The example app's entities, with the framework's session, tag and audit tables. */
+export const entities = [User, Category, Article, Comment, AjaxSession, Tag, TaggedItem, AuditEntry];
+export const migrations = [Initial1763700000000, ArticleSearch1764200000000, ListIndexes1764200001000, SoftDeleteAudit1764300000000];
 
 /** The SQLite file used when `DATABASE_URL` is unset. */
 export const DEFAULT_SQLITE_PATH = "data/blog.sqlite";

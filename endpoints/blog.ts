@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import Joi from "joi";
 import type { SelectQueryBuilder } from "typeorm";
-import { defineApp, endpoint, escapeHtml, loginRequired, ModelEndpoint, Tag, tags, type RequestContext } from "../src";
+import { audit, defineApp, endpoint, escapeHtml, loginRequired, ModelEndpoint, softDelete, Tag, tags, type RequestContext } from "../src";
 import { Article, Category, Comment, User } from "../entities";
 
 // The type of ctx.user in this app's handlers (an app outside this repository writes `declare module "ajax-endpoints"`).
@@ -29,8 +29,11 @@ export class CategoryEndpoint extends ModelEndpoint<Category, User> {
 export class ArticleEndpoint extends ModelEndpoint<Article, User> {
   entity = Article;
   ownerField = "author";
-  features = [tags()];
-  filterFields = ["published", "category", "author", "title", "createdAt", "tags"];
+  // Tags, soft delete with restore, and a history of every change (audit last, so it sees the tags' changes too).
+  features = [tags(), softDelete(), audit()];
+  filterFields = ["published", "category", "author", "title", "createdAt", "tags", "deleted"];
+  // Null on every article a caller sees; the softDelete feature reads it.
+  hiddenFields = ["deletedAt"];
   orderFields = ["id", "title", "createdAt"];
   defaultOrder = "-createdAt";
   searchFields = ["title", "body"];
@@ -61,11 +64,11 @@ export class CommentEndpoint extends ModelEndpoint<Comment, User> {
   orderFields = ["id", "createdAt"];
   depth = 2;
 
-  scope(qb: SelectQueryBuilder<Comment>, user: User | null): void {
-    if (this.isStaff(user)) return;
-    // The article endpoint's own scope, as a subquery: one policy, applied in one place.
+  scope(qb: SelectQueryBuilder<Comment>, _user: User | null, ctx: RequestContext): void {
+    // What the article endpoint lets through (its scope, and no deleted article), as a
+    // subquery: one policy, applied in one place.
     const visible = qb.subQuery().select(`${qb.escape("visible")}.${qb.escape("id")}`).from(Article, "visible");
-    articles.scope(visible as SelectQueryBuilder<Article>, user);
+    articles.narrowToVisible(visible as SelectQueryBuilder<Article>, ctx);
     qb.andWhere(`${qb.escape(qb.alias)}.${qb.escape("articleId")} IN ${visible.getQuery()}`, visible.getParameters());
   }
 }
@@ -82,7 +85,7 @@ export class UserEndpoint extends ModelEndpoint<User, User> {
 /** Counts what the user may see, through each endpoint's own scope. */
 async function countVisible(model: ModelEndpoint, ctx: RequestContext): Promise<number> {
   const qb = model.reader.query(ctx.manager, "item");
-  model.scope(qb as never, ctx.user, ctx);
+  model.narrowToVisible(qb, ctx);
   return qb.getCount();
 }
 

@@ -1,5 +1,5 @@
 import {
-  Column, CreateDateColumn, Entity, Index, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn,
+  Column, CreateDateColumn, DeleteDateColumn, Entity, Index, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn,
 } from "typeorm";
 import { Category } from "./Category";
 import { User } from "./User";
@@ -38,4 +38,8 @@ export class Article {
 
   @VersionColumn()
   version!: number;
+
+  /** Set when the article is deleted (the softDelete feature); null while it is not. */
+  @DeleteDateColumn({ nullable: true })
+  deletedAt!: Date | null;
 }

@@ -15,7 +15,7 @@ function dialectOf(queryRunner: QueryRunner): Dialect {
  * through the API: datetimes keep milliseconds (no more) and are stored as UTC (timestamptz on
  * PostgreSQL), booleans are real booleans or tinyint(1).
  */
-function columns(dialect: Dialect) {
+export function columns(dialect: Dialect) {
   const now = dialect === "sqlite" ? "(strftime('%Y-%m-%d %H:%M:%f', 'now'))" : dialect === "postgres" ? "now()" : "CURRENT_TIMESTAMP(3)";
   // Milliseconds, as JavaScript dates and the API have them: a stored microsecond would make
   // `createdAt__lte` with the very value a client read miss the row it came from.

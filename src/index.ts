@@ -48,7 +48,10 @@ export { withStatementTimeout, DEFAULT_STATEMENT_TIMEOUT_MS } from "./db/timeout
 export { runMigrationsExclusively } from "./db/migrations";
 export { Tag, TaggedItem } from "./tags/entities";
 export { tags, type TagsOptions } from "./tags/feature";
-export { EndpointFeatures, type EndpointFeature, type FeatureRecordOp, type FeatureFilter, type FeatureOpenApi, type FeatureSchema, type WriteEvent } from "./model/feature";
+export { softDelete, type SoftDeleteOptions } from "./soft-delete/feature";
+export { audit, type HistoryEntry } from "./audit/feature";
+export { AuditEntry } from "./audit/entity";
+export { EndpointFeatures, type EndpointFeature, type FeatureRecordOp, type FeatureFilter, type FeatureOpenApi, type FeatureSchema, type WriteEvent, type ReadPurpose } from "./model/feature";
 export { parseTagString, readTagNames, slugify } from "./tags/parse";
 export type { TagData } from "./tags/store";
 export { createSearchIndex, dropSearchIndex, type SearchTarget } from "./search/migration";

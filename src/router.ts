@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import session, { type Store } from "express-session";
 import type { DataSource } from "typeorm";
@@ -99,7 +100,9 @@ export function createAjax(options: AjaxOptions): Ajax {
   if (!options.session.store && !options.session.redisUrl) requireEntity(dataSource, AjaxSession, "AjaxSession", "sessions live in the app's database");
   const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...options.limits };
   const authRuntime = resolveAuthRuntime(options.auth, dataSource);
-  const registry = new Registry(options.apps, { dataSource, ...authRuntime });
+  // Cursors are signed with a key made from the session secret: every server of a site shares it.
+  const signingKey = createHmac("sha256", ([] as string[]).concat(options.session.secret)[0] ?? "").update("ajax-endpoints list cursors").digest("base64url");
+  const registry = new Registry(options.apps, { dataSource, ...authRuntime, signingKey });
   const sessions = createSessionStore(dataSource, options.session);
   const csrf = new CsrfProtection({
     signingSecrets: ([] as string[]).concat(options.session.secret), trustedOrigins: options.trustedOrigins,

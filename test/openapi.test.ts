@@ -64,7 +64,7 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
       if (endpoint.ops.includes("create")) expected.push(`/blog/${name}.json`);
       if (endpoint.ops.includes("list")) expected.push(`/blog/${name}/list.json`);
       for (const op of ["get", "update", "delete"] as const) if (endpoint.ops.includes(op)) expected.push(`/blog/${name}/{pk}/${op}.json`);
-      if (endpoint.featureSet.has("tags")) for (const command of ["add", "remove", "set", "clear", "similar"]) expected.push(`/blog/${name}/{pk}/tags/${command}.json`);
+      for (const path of endpoint.featureSet.allRecordOps().keys()) expected.push(`/blog/${name}/{pk}/${path}.json`);
       for (const op of Object.keys(endpoint.modelOps)) expected.push(`/blog/${name}/${op}.json`);
       for (const op of Object.keys(endpoint.recordOps)) expected.push(`/blog/${name}/{pk}/${op}.json`);
     }

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { parseTagString, slugify, Tag, TaggedItem } from "../src";
+import blog from "../endpoints/blog";
+import { defineApp, ModelEndpoint, parseTagString, slugify, Tag, TaggedItem, tags } from "../src";
 import { Article, User } from "../entities";
 import { Client, loggedIn, startTestApp, type TestApp } from "./support/app";
 
@@ -23,6 +24,15 @@ describe("tag parsing (django-taggit semantics)", () => {
   });
 });
 
+/** Articles with tags and nothing else: a delete removes the row (the blog's articles are soft-deleted). */
+class PlainArticles extends ModelEndpoint<Article> {
+  entity = Article;
+  ownerField = "author";
+  features = [tags()];
+  canDelete(): boolean { return true; }
+}
+const plain = defineApp("plain").model("article", PlainArticles);
+
 describe("tag ops (CONTRACT.md §7)", () => {
   let t: TestApp;
   let alice: Client;
@@ -31,7 +41,7 @@ describe("tag ops (CONTRACT.md §7)", () => {
   let aliceDraft: number;
 
   before(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ ajax: { apps: [blog, plain] } });
     alice = await loggedIn(t.app, "alice");
     bob = await loggedIn(t.app, "bob");
     bobPost = (await bob.post("/ajax/blog/article.json", { title: "Bob", published: true })).body.data.id;
@@ -96,10 +106,13 @@ describe("tag ops (CONTRACT.md §7)", () => {
     expect(await t.dataSource.getRepository(Article).count()).to.equal(before);
   });
 
-  it("removes a deleted record's tag links", async () => {
-    const created = (await bob.post("/ajax/blog/article.json", { title: "Short-lived", tags: "ephemeral" })).body.data.id;
-    await bob.post(`/ajax/blog/article/${created}/delete.json`);
+  it("removes a deleted record's tag links, and keeps a soft-deleted one's for its restore", async () => {
+    const created = (await bob.post("/ajax/plain/article.json", { title: "Short-lived", tags: "ephemeral" })).body.data.id;
+    expect((await bob.post(`/ajax/plain/article/${created}/delete.json`)).status).to.equal(200);
     expect(await t.dataSource.getRepository(TaggedItem).countBy({ model: "article", objectId: created })).to.equal(0);
+    const soft = (await bob.post("/ajax/blog/article.json", { title: "Comes back", tags: "phoenix" })).body.data.id;
+    expect((await bob.post(`/ajax/blog/article/${soft}/delete.json`)).status).to.equal(200);
+    expect(await t.dataSource.getRepository(TaggedItem).countBy({ model: "article", objectId: soft })).to.equal(1);
   });
 
   it("bounds tags: a name of at most 100 characters, at most 50 tags on a record (maxTags), a 400 past either, changing nothing", async () => {
@@ -132,7 +145,7 @@ describe("tag ops (CONTRACT.md §7)", () => {
     await bob.post(`/ajax/blog/article/${id}/tags/clear.json`);
     expect(await tagNames()).to.include("shared-tag");
     expect(await tagNames()).not.to.include("orphan-d");
-    await bob.post(`/ajax/blog/article/${other}/delete.json`);
+    await bob.post(`/ajax/plain/article/${other}/delete.json`);
     expect(await tagNames()).not.to.include("shared-tag");
   });
 

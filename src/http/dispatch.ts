@@ -58,9 +58,10 @@ async function runModelOp(route: Extract<Route, { kind: "model" }>, ctx: Request
   if (route.op === "list") {
     return throughGate(ctx, "read", async () => {
       if (!(await endpoint.canList(ctx.user, ctx))) throw new AJAXError(403, Messages.forbidden);
-      const { records, total, query } = await listPage(endpoint, ctx);
+      const { records, total, query, nextCursor } = await listPage(endpoint, ctx);
       const data = await encodeRecords(endpoint, records, ctx);
-      return { data, extra: { total, current_page: query.page, items_per_page: query.perPage } };
+      const paging = nextCursor === undefined ? { current_page: query.page } : { next_cursor: nextCursor };
+      return { data, extra: { total, ...paging, items_per_page: query.perPage } };
     });
   }
   const op = endpoint.modelOps[route.op]!;

@@ -6,7 +6,7 @@ import type { RequestContext } from "../context";
 import { FILTER_OPS, type FilterOp } from "./list";
 import { FieldRules } from "./fields";
 import { RowReader, relationPk } from "./rows";
-import { EndpointFeatures, type EndpointFeature } from "./feature";
+import { EndpointFeatures, type EndpointFeature, type ReadPurpose } from "./feature";
 
 /** The built-in ops of a model endpoint. */
 export type ModelOpName = "create" | "get" | "update" | "delete" | "list";
@@ -49,6 +49,8 @@ export interface EndpointRuntime {
   userPk(user: unknown): unknown;
   /** The endpoint that shows records of an entity, for hydration and FK checks. */
   endpointFor(metadata: EntityMetadata): ModelEndpoint;
+  /** Signs what the server hands out and must get back unchanged (list cursors). */
+  signingKey: string;
 }
 
 /**
@@ -164,8 +166,8 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
    * Narrows a query of this entity to the rows the caller may see: what the features hide (a
    * soft-deleted row) and the row scope. Every read path calls this, never `scope` alone.
    */
-  narrowToVisible(qb: SelectQueryBuilder<ObjectLiteral>, ctx: RequestContext): void {
-    for (const feature of this.featureSet.list) feature.narrowReads?.(qb, qb.alias, this, ctx);
+  narrowToVisible(qb: SelectQueryBuilder<ObjectLiteral>, ctx: RequestContext, purpose: ReadPurpose = "related"): void {
+    for (const feature of this.featureSet.list) feature.narrowReads?.(qb, qb.alias, this, ctx, purpose);
     this.scope(qb as never, ctx.user, ctx);
   }
 

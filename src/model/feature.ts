@@ -29,9 +29,15 @@ export interface FeatureRecordOp {
   data: FeatureSchema | "record" | "records";
 }
 
-/** A create, update or delete that a feature hears about, inside the op's transaction. */
+/**
+ * Why rows are read: the list op's own query, the one record of a record op, or records
+ * reached from another (hydration, FK checks, `similar`).
+ */
+export type ReadPurpose = "list" | "record" | "related";
+
+/** A write that features hear about, inside the op's transaction: the built-in ops, and those features announce (restore, tags). */
 export interface WriteEvent {
-  op: "create" | "update" | "delete";
+  op: "create" | "update" | "delete" | "restore" | "tags";
   endpoint: ModelEndpoint;
   pk: unknown;
   /** The record as it was before an update or delete. */
@@ -44,6 +50,11 @@ export interface WriteEvent {
   extra: Record<string, unknown>;
   /** A delete that kept the row (soft delete): what hangs on the record (its tags) stays for a restore. */
   soft?: boolean;
+  /**
+   * Changes a feature made beside the row's own (tags: `{ tags: [before, after] }`), added by
+   * the features that run first, for those listed after them (audit).
+   */
+  alsoChanged: Record<string, [unknown, unknown]>;
 }
 
 /**
@@ -76,7 +87,7 @@ export interface EndpointFeature {
    * Narrows every read of the endpoint's rows: get, list, `total`, hydration, FK checks,
    * `similar`, the records of update and delete (soft delete hides deleted rows here).
    */
-  narrowReads?(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, endpoint: ModelEndpoint, ctx: RequestContext | undefined): void;
+  narrowReads?(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, endpoint: ModelEndpoint, ctx: RequestContext, purpose: ReadPurpose): void;
   /**
    * Deletes the row in its own way (soft delete marks it) instead of the DELETE statement;
    * answers how many rows it changed (0 is a stale version: `409`).

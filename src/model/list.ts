@@ -3,6 +3,7 @@ import { AJAXError, fieldErrors, Messages } from "../errors";
 import type { RequestContext } from "../context";
 import { queryTemplates } from "../db/compiled";
 import { coerceValue } from "./coerce";
+import { applyKeyset, decodeCursor, encodeCursor, keysetColumns } from "./cursor";
 import { containsSql, dialectOf, escapeLike, iContainsSql, startsWithSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
@@ -13,7 +14,7 @@ export const FILTER_OPS = ["eq", "ne", "lt", "lte", "gt", "gte", "in", "contains
 /** A comparison a list filter may use: `filter[<field>__<op>]`. */
 export type FilterOp = (typeof FILTER_OPS)[number];
 
-const LIST_PARAMS: ReadonlySet<string> = new Set(["current_page", "items_per_page", "order", "filter", "search", "count"]);
+const LIST_PARAMS: ReadonlySet<string> = new Set(["current_page", "items_per_page", "order", "filter", "search", "count", "cursor"]);
 /** The ordering that puts the best search match first; only with a search. */
 export const RELEVANCE_ORDER = "relevance";
 const TEXT_OPS: ReadonlySet<FilterOp> = new Set(["contains", "icontains", "startswith"]);
@@ -27,9 +28,6 @@ const patternTooLong = `Ensure this value has at most ${MAX_PATTERN_LENGTH} char
 /** PostgreSQL refuses text with U+0000 in it (an error, not a miss): a 400 before it gets there. */
 const nullCharacter = "Null characters are not allowed.";
 
-/** A filter on a field that is not a column (the tags module adds `tags`). */
-
-
 /** A list request, parsed and checked. */
 export interface ListQuery {
   page: number;
@@ -41,6 +39,8 @@ export interface ListQuery {
   search: SearchTerms | null;
   /** `count=none`: answer `total: null` and skip counting. */
   count: boolean;
+  /** Keyset paging: `""` for the first page, then the `next_cursor` of the page before. Unset: offset paging. */
+  cursor?: string;
 }
 
 function allowedOps(endpoint: ModelEndpoint, field: string): readonly string[] | undefined {
@@ -149,8 +149,11 @@ export function parseListQuery(endpoint: ModelEndpoint, params: Record<string, u
   }
   const count = params.count === undefined || params.count === "exact";
   if (!count && params.count !== "none") addError("count", 'Must be "exact" or "none".');
+  const cursor = params.cursor;
+  if (cursor !== undefined && typeof cursor !== "string") addError("cursor", "Must be a string: \"\" for the first page, then next_cursor.");
+  if (cursor !== undefined && params.current_page !== undefined) addError("cursor", "Give current_page or cursor, not both.");
   if (Object.keys(errors).length > 0) throw new AJAXError(400, Messages.invalid, { errors });
-  return { page: page!, perPage, order, filters, search, count };
+  return { page: page!, perPage, order, filters, search, count, cursor: cursor as string | undefined };
 }
 
 const COMPARATORS: Record<string, string> = { eq: "=", ne: "<>", lt: "<", lte: "<=", gt: ">", gte: ">=" };
@@ -221,14 +224,34 @@ async function countRows(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelE
   return Number(row?.cnt ?? 0);
 }
 
+/** A page of a list: the records, the total (null with `count=none`), and where the next page starts (keyset paging). */
+export interface ListResult {
+  records: ObjectLiteral[];
+  total: number | null;
+  query: ListQuery;
+  /** With `cursor`: the next page's cursor, null on the last page. */
+  nextCursor?: string | null;
+}
+
 /** The list op: a page of what the user may see, its total (null with `count=none`), hydrated. */
-export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Promise<{ records: ObjectLiteral[]; total: number | null; query: ListQuery }> {
+export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Promise<ListResult> {
   const query = parseListQuery(endpoint, ctx.params, ctx.fromForm);
   if (query.search) await checkSearchIndex(endpoint, ctx.manager);
   const qb = endpoint.reader.query(ctx.manager, "item");
-  endpoint.narrowToVisible(qb, ctx);
+  endpoint.narrowToVisible(qb, ctx, "list");
   const relevance = applyFilters(qb, endpoint, query);
   const total = query.count ? await countRows(qb, endpoint, ctx) : null;
+  if (query.cursor !== undefined) {
+    const columns = keysetColumns(endpoint, query);
+    const key = endpoint.runtime.signingKey;
+    if (query.cursor !== "") applyKeyset(qb, endpoint, columns, decodeCursor(endpoint, query, columns, query.cursor, key));
+    applyOrder(qb, endpoint, query, relevance);
+    // One row more than the page tells whether there is a next page, without counting.
+    const rows = await endpoint.reader.load(qb.limit(query.perPage + 1), ctx.manager);
+    const records = rows.slice(0, query.perPage);
+    const nextCursor = rows.length > query.perPage ? encodeCursor(endpoint, query, columns, records[records.length - 1]!, key) : null;
+    return { records, total, query, nextCursor };
+  }
   const offset = (query.page - 1) * query.perPage;
   if (query.page < 1 || (total !== null && offset >= total)) return { records: [], total, query };
   applyOrder(qb, endpoint, query, relevance);

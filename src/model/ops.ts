@@ -9,8 +9,11 @@ import type { WriteEvent } from "./feature";
 import { encodeRecords } from "./hydrate";
 import { checkWrite, expectedVersion } from "./write";
 
-/** Tells each feature of the endpoint about a write, inside the op's transaction. */
-async function announceWrite(event: WriteEvent, ctx: RequestContext): Promise<void> {
+/**
+ * Tells each feature of the endpoint about a write, in their order, inside the op's
+ * transaction. Features announce their own writes through it too (restore, tag changes).
+ */
+export async function announceWrite(event: WriteEvent, ctx: RequestContext): Promise<void> {
   for (const feature of event.endpoint.featureSet.list) await feature.afterWrite?.(event, ctx);
 }
 
@@ -23,7 +26,7 @@ export async function loadRecord(
 ): Promise<ObjectLiteral | undefined> {
   const qb = endpoint.reader.query(ctx.manager, "item");
   qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
-  if (scoped) endpoint.narrowToVisible(qb, ctx);
+  if (scoped) endpoint.narrowToVisible(qb, ctx, "record");
   return (await endpoint.reader.load(qb.limit(1), ctx.manager))[0];
 }
 
@@ -74,7 +77,7 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
     const pk = result.identifiers[0]?.[endpoint.rules.pk.name];
     const record = await loadRecord(endpoint, pk, ctx, false);
     if (!record) throw new Error(`created ${endpoint.metadata.name} ${String(pk)} could not be read back`);
-    await announceWrite({ op: "create", endpoint, pk, after: record, changes: values, extra }, ctx);
+    await announceWrite({ op: "create", endpoint, pk, after: record, changes: values, extra, alsoChanged: {} }, ctx);
     await endpoint.afterCreate(record, ctx);
     return encodeOne(endpoint, record, ctx);
   });
@@ -107,7 +110,7 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
       if (result.affected === 0) throw new AJAXError(409, Messages.stale);
     }
     const updated = (await loadRecord(endpoint, pk, ctx, false))!;
-    await announceWrite({ op: "update", endpoint, pk, before: record, after: updated, changes, extra }, ctx);
+    await announceWrite({ op: "update", endpoint, pk, before: record, after: updated, changes, extra, alsoChanged: {} }, ctx);
     await endpoint.afterUpdate(updated, ctx);
     return encodeOne(endpoint, updated, ctx);
   });
@@ -140,7 +143,7 @@ export async function deleteOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
       affected = (await qb.execute()).affected ?? 0;
     }
     if (affected === 0) throw new AJAXError(409, Messages.stale);
-    await announceWrite({ op: "delete", endpoint, pk, before: record, changes: {}, extra: {}, soft: remover !== undefined }, ctx);
+    await announceWrite({ op: "delete", endpoint, pk, before: record, changes: {}, extra: {}, soft: remover !== undefined, alsoChanged: {} }, ctx);
     await endpoint.afterDelete(record, ctx);
     return { pk };
   });

@@ -7,7 +7,7 @@ import { requireEntity } from "../db/require-entity";
 import type { ModelEndpoint } from "../model/endpoint";
 import type { EndpointFeature, FeatureRecordOp, FeatureSchema } from "../model/feature";
 import { encodeRecords } from "../model/hydrate";
-import { loadVisibleRecord } from "../model/ops";
+import { announceWrite, loadVisibleRecord } from "../model/ops";
 import { Tag, TaggedItem } from "./entities";
 import { readTagNames } from "./parse";
 import { checkTagCount, getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
@@ -76,6 +76,7 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
       throw new AJAXError(400, Messages.invalid, { errors: { tags: [Messages.required] } });
     }
     const names = command === "clear" ? [] : readTagNames(ctx.params.tags);
+    const before = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
     if (command === "add") {
       const current = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
       checkTagCount(new Set([...current.map((tag) => tag.name), ...names]).size, maxTags);
@@ -86,8 +87,21 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
       const tags = await manager.createQueryBuilder(Tag, "tag").where("tag.name IN (:...names)", { names }).getMany();
       await unlinkTags(manager, model, objectId, tags.map((tag) => tag.id));
     }
-    return (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
+    const after = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
+    const nameList = (found: TagData[]) => found.map((tag) => tag.name);
+    if (nameList(before).join("\u0000") !== nameList(after).join("\u0000")) {
+      // Other features of the endpoint (an audit trail) hear of the change.
+      await announceWrite({
+        op: "tags", endpoint, pk, before: record, after: record, changes: {}, extra: {}, alsoChanged: { tags: [nameList(before), nameList(after)] },
+      }, ctx);
+    }
+    return after;
   });
+}
+
+/** The names of a record's tags, sorted as answers sort them. */
+async function tagNamesOf(ctx: RequestContext, model: string, objectId: number): Promise<string[]> {
+  return ((await tagsOfRecords(ctx.manager, model, [objectId])).get(objectId) ?? []).map((tag) => tag.name);
 }
 
 /** `filter[tags]`, `filter[tags__all]`, `filter[tags__any]`, `filter[tags__none]` by tag name. */
@@ -174,7 +188,13 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
       if (event.op === "delete") {
         if (!event.soft) await unlinkTags(ctx.manager, modelKey(event.endpoint), objectId);
       }
-      else if (event.extra.tags !== undefined) await setTags(ctx.manager, modelKey(event.endpoint), objectId, readTagNames(event.extra.tags), maxTags);
+      else if (event.extra.tags !== undefined) {
+        const model = modelKey(event.endpoint);
+        const before = await tagNamesOf(ctx, model, objectId);
+        await setTags(ctx.manager, model, objectId, readTagNames(event.extra.tags), maxTags);
+        const after = await tagNamesOf(ctx, model, objectId);
+        if (before.join("\u0000") !== after.join("\u0000")) event.alsoChanged.tags = [before, after];
+      }
     },
     async encode(endpoint, records, encoded, ctx) {
       if (records.length === 0) return;

@@ -257,6 +257,8 @@ export type BlogArticleListQuery = {
     tags__any?: TagNames;
     /** Records with none of these tags. */
     tags__none?: TagNames;
+    /** true: the deleted records only (staff). */
+    deleted?: boolean;
   };
   /** Words, each looked for in title, body (at most 10). */
   search?: string;
@@ -283,6 +285,13 @@ export type BlogArticleDeleteBody = {
 
 export type BlogArticleDeleted = {
   pk: number;
+};
+
+export type BlogArticleRestoreBody = Record<string, never>;
+
+export type BlogArticleHistoryBody = {
+  current_page?: number;
+  items_per_page?: number;
 };
 
 /** A record of Comment: its readable fields. */
@@ -589,6 +598,24 @@ export function createClient(options: ClientOptions = {}) {
           similar: (pk: number, body: SimilarQuery = {}, options?: CallOptions): Promise<BlogArticle[]> =>
             transport.data<BlogArticle[]>(`/blog/article/${segment(pk)}/tags/similar.json`, body, options),
         },
+        /** Bring a deleted record back (blog.article): POST /blog/article/{pk}/restore.json */
+        restore: (pk: number, body: BlogArticleRestoreBody = {}, options?: CallOptions): Promise<BlogArticle> =>
+          transport.data<BlogArticle>(`/blog/article/${segment(pk)}/restore.json`, body, options),
+        /** The record's changes, newest first (blog.article): POST /blog/article/{pk}/history.json */
+        history: (pk: number, body: BlogArticleHistoryBody = {}, options?: CallOptions): Promise<Array<{
+    op: "create" | "update" | "delete" | "restore" | "tags";
+    at: string;
+    /** The pk of the user who made the change, or null. */
+    user: unknown;
+    changes: Record<string, unknown[]>;
+  }>> =>
+          transport.data<Array<{
+    op: "create" | "update" | "delete" | "restore" | "tags";
+    at: string;
+    /** The pk of the user who made the change, or null. */
+    user: unknown;
+    changes: Record<string, unknown[]>;
+  }>>(`/blog/article/${segment(pk)}/history.json`, body, options),
       },
       comment: {
         /** Create a blog.comment: POST /blog/comment.json */
