@@ -53,7 +53,8 @@ async function seed(dataSource: DataSource, kind: TestDatabaseKind, size: number
   const sqlite = kind === "sqlite";
   const series = (n: number) => sqlite ? `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${n}) ` : "";
   const from = (n: number) => sqlite ? "FROM seq" : `FROM generate_series(1, ${n}) AS seq(n)`;
-  const text = (sql: string) => sqlite ? sql : sql.replace(/\|\| n\b/g, "|| n::text").replace(/\|\| \(([^)]*)\)/g, "|| ($1)::text");
+  // PostgreSQL's text || integer and SQLite's || both make text: the same expression on both.
+  const text = (sql: string) => sql;
   const time = (offset: string) => sqlite ? `strftime('%Y-%m-%d %H:%M:%f', '2025-01-01', '+' || (${offset}) || ' seconds')` : `timestamptz '2025-01-01 00:00:00+00' + (${offset}) * interval '1 second'`;
   const bool = (expression: string) => sqlite ? `CASE WHEN ${expression} THEN 1 ELSE 0 END` : `(${expression})`;
   const placeholders = (count: number) => Array.from({ length: count }, (_, i) => (sqlite ? "?" : `$${i + 1}`)).join(", ");
