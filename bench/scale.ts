@@ -186,7 +186,7 @@ export async function runScaleBenchmark(argv: string[], log: (line: string) => v
   process.stdout.write(`${table}\n`);
   const dir = resolve(__dirname, "..", "..", "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${new Date().toISOString().slice(0, 10)}-scale-${databases.join("-")}.json`);
+  const file = join(dir, `${new Date().toISOString().slice(0, 10)}-scale-${databases.join("-")}-${sizes.map((size) => size / 1000).join("-")}k.json`);
   rmSync(file, { force: true });
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), sizes, databases, requests, rows }, null, 1)}\n`);
   log(`wrote ${file}`);
