@@ -4,6 +4,7 @@ import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { ensureSeeded, freshCopy, removeDatabase, BENCH_USER } from "./seed";
+import { runScaleBenchmark } from "./scale";
 import {
   createRequest, getRequest, listRequest, OPS, randomCategory, SERVERS, UPDATABLE, updateRequest,
   type HttpRequest, type OpName, type ServerSpec,
@@ -291,6 +292,7 @@ function visiblePks(db: string): number[] {
 }
 
 async function main(): Promise<void> {
+  if (flag("scale")) return runScaleBenchmark(argv, log);
   const started = Date.now();
   const seeded = await ensureSeeded(log);
   const visible = visiblePks(seeded);

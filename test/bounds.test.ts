@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { defineApp } from "../src";
+import blog, { CategoryEndpoint } from "../endpoints/blog";
 import { loggedIn, startTestApp, type Client, type TestApp } from "./support/app";
 import { testDatabaseKind } from "./support/databases";
 
@@ -64,5 +66,29 @@ describe(`every request's cost is bounded: text limits and the search attack (no
       expect(sql).to.match(marker);
       expect(sql).not.to.match(/\bLIKE\b|\binstr\(|\bstrpos\(|\bINSTR\(/i);
     }
+  });
+});
+
+describe(`a search without its full-text index fails closed (now: ${testDatabaseKind()})`, () => {
+  let t: TestApp;
+  const errors: unknown[] = [];
+
+  before(async () => {
+    // Categories searched by description: no migration made that index.
+    class SearchedCategories extends CategoryEndpoint {
+      searchFields = ["description"];
+    }
+    t = await startTestApp({ ajax: { apps: [blog, defineApp("shelf").model("category", SearchedCategories)], onError: (error) => { errors.push(error); } } });
+  });
+  after(() => t?.close());
+
+  it("answers 500 and reports which migration to add, instead of reading every row", async () => {
+    const alice = await loggedIn(t.app, "alice");
+    const response = await alice.post("/ajax/shelf/category/list.json", { search: "anything" });
+    expect(response.status).to.equal(500);
+    expect(response.body.data.message).to.equal("Internal server error.");
+    expect(String(errors[0])).to.match(/full-text index "category_search_description" does not exist; add a migration that runs createSearchIndex/);
+    // Lists without a search are unaffected.
+    expect((await alice.post("/ajax/shelf/category/list.json")).status).to.equal(200);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Article, Category, User } from "../entities";
 import { Client, loggedIn, startTestApp, type TestApp } from "./support/app";
+import { testDatabaseKind } from "./support/databases";
 
 describe("list: pagination, filters, ordering, search (CONTRACT.md §5)", () => {
   let t: TestApp;
@@ -128,6 +129,23 @@ describe("list: pagination, filters, ordering, search (CONTRACT.md §5)", () => 
     expect(noSearch.status).to.equal(400);
     expect(noSearch.body.errors).to.have.keys("order");
     await articles.delete([strong, weak]);
+  });
+
+  it("on SQLite, considers at most maxSearchMatches matches, those with the highest pks (no statement time limit there)", async function () {
+    if (testDatabaseKind() !== "sqlite") {
+      // PostgreSQL and MariaDB bound a search by their statement time limit instead: every match counts.
+      expect((await alice.post("/ajax/blog/article/list.json", { search: "baking" })).body.total).to.equal(2);
+      return;
+    }
+    const endpoint = t.ajax.registry.model("blog", "article")!;
+    endpoint.maxSearchMatches = 1;
+    try {
+      const response = await alice.post("/ajax/blog/article/list.json", { search: "baking" });
+      expect(response.body.total).to.equal(1);
+      expect(titles(response)).to.deep.equal(["Cherry pie"]);
+    } finally {
+      endpoint.maxSearchMatches = 10_000;
+    }
   });
 
   it("bounds a search: its length, number of words and word length are 400 past the limits", async () => {

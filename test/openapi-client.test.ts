@@ -146,7 +146,7 @@ describe("the generated TypeScript client (test/generated/blog-client.ts)", () =
         '  const article: BlogArticle = await api.blog.article.create({ title: "T", tags: ["a"], category: null });',
         '  const page: ListPage<BlogArticle> = await api.blog.article.list({ filter: { title__icontains: "x", author__in: [1] }, order: "-createdAt" });',
         '  await api.blog.article.update(article.id, { title: "U", _version: article.version });',
-        "  return page.total + article.id;",
+        "  return (page.total ?? 0) + article.id;",
         "}",
         "",
       ].join("\n"));

@@ -67,6 +67,8 @@ describe("OpenAPI contract: each documented route answers as documented", () => 
       body: { current_page: 1, items_per_page: 10, order: "-createdAt,title", search: "post", filter: { published: true, tags__any: ["python"], author__in: [1] } },
     });
     expect(page.body.total).to.equal(1);
+    const ranked = await contract.call(alice, "POST", "/blog/article/list.json", { body: { search: "first pos", order: "relevance,-createdAt", count: "none" } });
+    expect(ranked.body.total).to.equal(null);
     ok(await contract.call(alice, "POST", "/blog/article/{pk}/update.json", { pk: article.id, body: { title: "Hello, world", _version: article.version } }));
     ok(await contract.call(alice, "POST", "/blog/article/{pk}/tags/add.json", { pk: article.id, body: { tags: ["web"] } }));
     ok(await contract.call(alice, "POST", "/blog/article/{pk}/tags/remove.json", { pk: article.id, body: { tags: "web" } }));

@@ -83,7 +83,7 @@ async function fullScans(runner: QueryRunner, kind: string, sql: string, paramet
     // for and stops at the page: a LIMIT and no sort. "SCAN item USING INDEX ..." walks an index;
     // "SCAN search VIRTUAL TABLE INDEX ..." is the full-text index.
     const pkWalk = /\bLIMIT\b/.test(sql) && !rows.some((row) => row.detail.includes("TEMP B-TREE"));
-    return rows.filter((row) => /^SCAN \S+$/.test(row.detail) && !/^SCAN (\(|CONSTANT|matches)/.test(row.detail) && !pkWalk)
+    return rows.filter((row) => /^SCAN \S+$/.test(row.detail) && !/^SCAN (\(|CONSTANT|matches$|search$)/.test(row.detail) && !pkWalk)
       .map((row) => ({ table: row.detail.slice(5), detail: row.detail }));
   }
   if (kind === "postgres") {

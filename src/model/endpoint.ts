@@ -93,8 +93,13 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
   orderFields: readonly string[] = [];
   /** Order when the request gives none, e.g. `"-createdAt"`; the pk breaks ties. */
   defaultOrder?: string;
-  /** Text fields the `search` parameter looks in. */
+  /** Text fields the `search` parameter looks in, through a full-text index (docs/search.md). */
   searchFields: readonly string[] = [];
+  /**
+   * On SQLite, which has no statement time limit: a search considers at most this many matches,
+   * those with the highest pks (docs/search.md).
+   */
+  maxSearchMatches = 10_000;
   defaultPerPage = 20;
   maxPerPage = 100;
   /** How deep relations are expanded into records. 0 gives every relation as its pk. */

@@ -49,7 +49,8 @@ export interface CallOptions {
 /** A page of a list. */
 export interface ListPage<T> {
   data: T[];
-  total: number;
+  /** null when the request asked for count=none. */
+  total: number | null;
   current_page: number;
   items_per_page: number;
 }
@@ -167,7 +168,7 @@ function createTransport(options: ClientOptions) {
     async page<T>(path: string, body: unknown, call?: CallOptions): Promise<ListPage<T>> {
       const envelope = await post(path, body, call);
       return {
-        data: envelope.data as T[], total: envelope.total as number,
+        data: envelope.data as T[], total: envelope.total as number | null,
         current_page: envelope.current_page as number, items_per_page: envelope.items_per_page as number,
       };
     },

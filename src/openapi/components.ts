@@ -31,7 +31,7 @@ export function envelopeSchemas(): Record<string, JsonSchema> {
       properties: {
         success: { const: true },
         data: { type: "array" },
-        total: { type: "integer", minimum: 0 },
+        total: { type: ["integer", "null"], minimum: 0, description: "null when the request asked for `count=none`." },
         current_page: { type: "integer" },
         items_per_page: { type: "integer", minimum: 1 },
         commands,

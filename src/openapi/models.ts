@@ -1,3 +1,4 @@
+import { MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_TERM_LENGTH } from "../search/terms";
 import type { ModelEndpoint } from "../model/endpoint";
 import type { FieldRule } from "../model/fields";
 import { FILTER_OPS } from "../model/list";
@@ -136,10 +137,13 @@ export class ModelSchemas {
     };
     if (endpoint.orderFields.length > 0) {
       const names = endpoint.orderFields.map((name) => name.replace(/[^A-Za-z0-9_]/g, "")).join("|");
+      // With a search, `relevance` (best match first) is one more ordering.
+      const one = endpoint.searchFields.length > 0 ? `(-?(${names})|relevance)` : `-?(${names})`;
       properties.order = {
         type: "string",
-        pattern: `^\\s*-?(${names})\\s*(,\\s*-?(${names})\\s*){0,9}$`,
+        pattern: `^\\s*${one}\\s*(,\\s*${one}\\s*){0,9}$`,
         description: `Comma-separated fields, \`-\` for descending: ${endpoint.orderFields.join(", ")}.` +
+          (endpoint.searchFields.length > 0 ? " `relevance` (with a search): best match first." : "") +
           (endpoint.defaultOrder ? ` Default \`${endpoint.defaultOrder}\`.` : ""),
       };
     }
@@ -153,8 +157,13 @@ export class ModelSchemas {
       };
     }
     if (endpoint.searchFields.length > 0) {
-      properties.search = { type: "string", description: `Words, each looked for in ${endpoint.searchFields.join(", ")} (at most 10).` };
+      properties.search = {
+        type: "string", maxLength: MAX_SEARCH_LENGTH,
+        description: `Full-text search in ${endpoint.searchFields.join(", ")}: every word must match, the last one as a prefix ` +
+          `(at most ${MAX_SEARCH_TERMS} words of at most ${MAX_TERM_LENGTH} characters; docs/search.md).`,
+      };
     }
+    properties.count = { enum: ["exact", "none"], description: "`none`: answer `total: null` without counting." };
     return { type: "object", properties, additionalProperties: false };
   }
 

@@ -75,9 +75,13 @@ export function applySearch(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: Mod
   }
   const search = q(SEARCH_ALIAS);
   if (dialect === "sqlite") {
-    // Driven by the FTS5 index; each match then finds its row by rowid.
-    qb.innerJoin(spec.name, SEARCH_ALIAS, `${search}.${q("rowid")} = ${itemPk}`);
-    qb.andWhere(`${search}.${q(spec.name)} MATCH :${SEARCH_PARAM}`);
+    // Driven by the FTS5 index, which hands out matches by rowid, newest first, and stops at
+    // the cap: SQLite has no statement time limit, so a word in every row must not cost a sort of
+    // every row. Each match then finds its row by rowid.
+    const fts = q(spec.name);
+    const cap = Math.max(1, Math.floor(endpoint.maxSearchMatches));
+    qb.innerJoin(`(SELECT ${fts}.${q("rowid")} AS ${q("rowid")}, ${fts}.${q("rank")} AS ${q("rank")} FROM ${fts} WHERE ${fts} MATCH :${SEARCH_PARAM} ORDER BY ${fts}.${q("rowid")} DESC LIMIT ${cap})`,
+      SEARCH_ALIAS, `${search}.${q("rowid")} = ${itemPk}`);
     return { rank: `${search}.${q("rank")}`, descending: false };
   }
   qb.innerJoin(spec.name, SEARCH_ALIAS, `${search}.${q("id")} = ${itemPk}`);

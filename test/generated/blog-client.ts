@@ -27,7 +27,8 @@ export type SuccessEnvelope = {
 export type ListEnvelope = {
   success: true;
   data: unknown[];
-  total: number;
+  /** null when the request asked for `count=none`. */
+  total: number | null;
   current_page: number;
   items_per_page: number;
   /** Response commands, applied in order by the browser client. */
@@ -125,6 +126,8 @@ export type BlogCategoryListQuery = {
     title__startswith?: string;
     title__isnull?: boolean;
   };
+  /** `none`: answer `total: null` without counting. */
+  count?: "exact" | "none";
 };
 
 /** Partial: only the fields to change. */
@@ -197,7 +200,7 @@ export type BlogArticleListQuery = {
   current_page?: number;
   /** Clamped to 1..50. */
   items_per_page?: number;
-  /** Comma-separated fields, `-` for descending: id, title, createdAt. Default `-createdAt`. */
+  /** Comma-separated fields, `-` for descending: id, title, createdAt. `relevance` (with a search): best match first. Default `-createdAt`. */
   order?: string;
   /** `<field>` (equals) or `<field>__<op>`; in a form body `filter[<field>__<op>]=...`. */
   filter?: {
@@ -260,8 +263,10 @@ export type BlogArticleListQuery = {
     /** true: the deleted records only (staff). */
     deleted?: boolean;
   };
-  /** Words, each looked for in title, body (at most 10). */
+  /** Full-text search in title, body: every word must match, the last one as a prefix (at most 10 words of at most 64 characters; docs/search.md). */
   search?: string;
+  /** `none`: answer `total: null` without counting. */
+  count?: "exact" | "none";
 };
 
 /** Partial: only the fields to change. */
@@ -330,6 +335,8 @@ export type BlogCommentListQuery = {
     article__in?: number[] | string;
     article__isnull?: boolean;
   };
+  /** `none`: answer `total: null` without counting. */
+  count?: "exact" | "none";
 };
 
 /** Partial: only the fields to change. */
@@ -365,6 +372,8 @@ export type BlogUserListQuery = {
     username__startswith?: string;
     username__isnull?: boolean;
   };
+  /** `none`: answer `total: null` without counting. */
+  count?: "exact" | "none";
 };
 
 // ---- runtime ------------------------------------------------------------------------------
@@ -394,7 +403,8 @@ export interface CallOptions {
 /** A page of a list. */
 export interface ListPage<T> {
   data: T[];
-  total: number;
+  /** null when the request asked for count=none. */
+  total: number | null;
   current_page: number;
   items_per_page: number;
 }
@@ -512,7 +522,7 @@ function createTransport(options: ClientOptions) {
     async page<T>(path: string, body: unknown, call?: CallOptions): Promise<ListPage<T>> {
       const envelope = await post(path, body, call);
       return {
-        data: envelope.data as T[], total: envelope.total as number,
+        data: envelope.data as T[], total: envelope.total as number | null,
         current_page: envelope.current_page as number, items_per_page: envelope.items_per_page as number,
       };
     },
