@@ -49,6 +49,10 @@ export { runMigrationsExclusively } from "./db/migrations";
 export { Tag, TaggedItem } from "./tags/entities";
 export { tags, type TagsOptions } from "./tags/feature";
 export { softDelete, type SoftDeleteOptions } from "./soft-delete/feature";
+// What a feature's own ops build on: the record through the scope, the encoding, the write announcement, the gate.
+export { loadVisibleRecord, announceWrite } from "./model/ops";
+export { encodeRecords } from "./model/hydrate";
+export { throughGate } from "./db/gate";
 export { audit, type HistoryEntry } from "./audit/feature";
 export { AuditEntry } from "./audit/entity";
 export { EndpointFeatures, type EndpointFeature, type FeatureRecordOp, type FeatureFilter, type FeatureOpenApi, type FeatureSchema, type WriteEvent, type ReadPurpose } from "./model/feature";
