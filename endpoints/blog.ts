@@ -133,7 +133,7 @@ export default defineApp("blog")
       yield n;
     }
   }))
-  .endpoint("upload", loginRequired(async (_req, ctx) => ({
+  .endpoint("upload", endpoint({ loginRequired: true, files: true }, async (_req, ctx) => ({
     fields: ctx.params,
     // Hashed again from the file on disk, to show that uploads are there for the endpoint to read.
     files: await Promise.all(ctx.files.map(async (file) => ({

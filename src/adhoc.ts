@@ -41,6 +41,8 @@ export interface EndpointOptions<P = any> {
    * client. It documents; responses are not validated against it.
    */
   returns?: Schema;
+  /** The endpoint reads file parts (`ctx.files`): the OpenAPI document offers a multipart body with files. */
+  files?: boolean;
   /** The caller must be logged in (`401` otherwise). */
   loginRequired?: boolean;
   /** Run in one transaction; `ctx.manager` is the transaction's manager. */
