@@ -224,7 +224,7 @@ class DocumentBuilder {
       const body = this.models.deleteBody(endpoint);
       this.modelPost(endpoint, `${at}/delete.json`, {
         id: id("delete"), tag, summary: `Delete a ${tag}`, pathParams: pk, headers: versioned,
-        body: body && this.named(`${base}DeleteBody`, body),
+        body: body && this.named(`${base}DeleteBody`, body), example: {},
         data: this.named(`${base}Deleted`, {
           type: "object", required: ["pk"], properties: { pk: pkSchema(endpoint.rules.pk) }, additionalProperties: false,
         }),
