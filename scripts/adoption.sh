@@ -99,6 +99,14 @@ step "a browser's flow over HTTP: CSRF, login, create, get, update, list, ad-hoc
 node "$repo/scripts/adoption-flow.js" "http://127.0.0.1:$port" alice alice-password
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
+step "a driver that is not installed is named at start-up"
+message=$(node --input-type=module -e '
+  import { DataSource } from "typeorm";
+  try { new DataSource({ type: "postgres", url: "postgres://localhost/none" }); } catch (error) { console.log(error.message); }
+')
+echo "$message"
+grep -q 'npm install pg' <<<"$message" || { echo "the error does not name the package to install" >&2; exit 1; }
+
 step "install size"
 echo "node_modules of the app (SQLite, TypeScript and @types included): $(du -sk node_modules | cut -f1) kB, $(npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
 npm prune --omit=dev "${npm_quiet[@]}" </dev/null
