@@ -79,6 +79,26 @@ node -e '
 ' "$repo/scripts/readme-example.js" "$repo/README.md"
 npx tsc -p tsconfig.init.json --noEmit
 
+step "compile: a page script against ajax-endpoints/client (its own types, checked with skipLibCheck off)"
+mkdir -p check-client
+cat > check-client/page.ts <<'TS'
+import "ajax-endpoints/client";
+import type { AjaxClient } from "ajax-endpoints/client";
+
+const client: AjaxClient = AJAX;
+const articles = client.model<{ id: number; title: string }>("blog", "article");
+const page = await articles.list({ filter: { published: true }, order: "-id" });
+const first: number | undefined = page.data[0]?.id;
+const sum = await AJAX.call<number>("blog", "add", { a: 2, b: 3 }, { signal: undefined });
+export { first, sum };
+TS
+cat > check-client/tsconfig.json <<'JSON'
+{ "compilerOptions": { "module": "nodenext", "target": "es2023", "lib": ["es2023", "dom"], "types": [], "strict": true,
+  "exactOptionalPropertyTypes": true, "noUncheckedIndexedAccess": true, "verbatimModuleSyntax": true, "noEmit": true,
+  "skipLibCheck": false }, "include": ["page.ts"] }
+JSON
+npx tsc -p check-client
+
 step "the README's run commands on SQLite"
 port=$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })')
 while IFS= read -r line; do
