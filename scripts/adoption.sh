@@ -131,4 +131,19 @@ step "install size"
 echo "node_modules of the app (SQLite, TypeScript and @types included): $(du -sk node_modules | cut -f1) kB, $(npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
 npm prune --omit=dev "${npm_quiet[@]}" </dev/null
 echo "without devDependencies (what a production install holds): $(du -sk node_modules | cut -f1) kB, $(npm ls --all --parseable --omit=dev 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
-echo "adoption test passed"
+
+step "a PostgreSQL app: no SQLite, MySQL or Swagger UI package installed, and the framework loads"
+mkdir -p "$work/pg-app" && cd "$work/pg-app"
+npm init -y >/dev/null && npm pkg set type=module
+npm install "$tarball" typeorm reflect-metadata express pg "${npm_quiet[@]}" </dev/null
+for absent in better-sqlite3 mysql2 swagger-ui-dist jquery; do
+  if [ -d "node_modules/$absent" ]; then echo "a PostgreSQL app got $absent" >&2; exit 1; fi
+done
+node --input-type=module -e '
+  import { createAjax, ModelEndpoint } from "ajax-endpoints";
+  import { DataSource } from "typeorm";
+  new DataSource({ type: "postgres", url: "postgres://localhost/none" });   // pg is there: no DriverPackageNotInstalledError
+  if (typeof createAjax !== "function" || typeof ModelEndpoint !== "function") process.exit(1);
+'
+echo "node_modules of the PostgreSQL app: $(du -sk node_modules | cut -f1) kB, $(npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
+echo "adoption test passed in ${SECONDS}s"
