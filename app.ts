@@ -49,6 +49,7 @@ export function createBlogApp(dataSource: DataSource, options: BlogAppOptions = 
     auth: { userEntity: User },
     session: { secret: options.sessionSecret ?? DEVELOPMENT_SECRET, redisUrl: options.redisUrl },
     debug: options.debug,
+    openapi: { license: { name: "MIT", identifier: "MIT" } },
     ...options.ajax,
   });
   const app = express();

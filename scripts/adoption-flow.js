@@ -49,6 +49,9 @@ function expect(step, answer, status, check = () => true) {
 
 async function main() {
   expect("health", await call("GET", "/ajax/health.json"), 200, (b) => b.data.status === "ok");
+  const docs = await fetch(`${base}/ajax/docs`);
+  expect("docs page", { status: docs.status, body: docs.headers.get("content-type") }, 200, (type) => type.startsWith("text/html"));
+  expect("OpenAPI document", await call("GET", "/ajax/openapi.json"), 200, (b) => "/blog/add.json" in b.paths);
   expect("csrf token", await call("GET", "/ajax/csrf.json"), 200, (b) => typeof b.data.token === "string");
   expect("anonymous create is refused", await call("POST", "/ajax/blog/article.json", { title: "x" }), 401);
   expect("login with a wrong password", await call("POST", "/ajax/auth/login.json", { username, password: "wrong" }), 401);

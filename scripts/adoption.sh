@@ -79,6 +79,26 @@ node -e '
 ' "$repo/scripts/readme-example.js" "$repo/README.md"
 npx tsc -p tsconfig.init.json --noEmit
 
+step "compile: a page script against ajax-endpoints/client (its own types, checked with skipLibCheck off)"
+mkdir -p check-client
+cat > check-client/page.ts <<'TS'
+import "ajax-endpoints/client";
+import type { AjaxClient } from "ajax-endpoints/client";
+
+const client: AjaxClient = AJAX;
+const articles = client.model<{ id: number; title: string }>("blog", "article");
+const page = await articles.list({ filter: { published: true }, order: "-id" });
+const first: number | undefined = page.data[0]?.id;
+const sum = await AJAX.call<number>("blog", "add", { a: 2, b: 3 }, { signal: undefined });
+export { first, sum };
+TS
+cat > check-client/tsconfig.json <<'JSON'
+{ "compilerOptions": { "module": "nodenext", "target": "es2023", "lib": ["es2023", "dom"], "types": [], "strict": true,
+  "exactOptionalPropertyTypes": true, "noUncheckedIndexedAccess": true, "verbatimModuleSyntax": true, "noEmit": true,
+  "skipLibCheck": false }, "include": ["page.ts"] }
+JSON
+npx tsc -p check-client
+
 step "the README's run commands on SQLite"
 port=$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); })')
 while IFS= read -r line; do
@@ -99,8 +119,31 @@ step "a browser's flow over HTTP: CSRF, login, create, get, update, list, ad-hoc
 node "$repo/scripts/adoption-flow.js" "http://127.0.0.1:$port" alice alice-password
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
+step "a driver that is not installed is named at start-up"
+message=$(node --input-type=module -e '
+  import { DataSource } from "typeorm";
+  try { new DataSource({ type: "postgres", url: "postgres://localhost/none" }); } catch (error) { console.log(error.message); }
+')
+echo "$message"
+grep -q 'npm install pg' <<<"$message" || { echo "the error does not name the package to install" >&2; exit 1; }
+
 step "install size"
 echo "node_modules of the app (SQLite, TypeScript and @types included): $(du -sk node_modules | cut -f1) kB, $(npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
 npm prune --omit=dev "${npm_quiet[@]}" </dev/null
 echo "without devDependencies (what a production install holds): $(du -sk node_modules | cut -f1) kB, $(npm ls --all --parseable --omit=dev 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
-echo "adoption test passed"
+
+step "a PostgreSQL app: no SQLite, MySQL or Swagger UI package installed, and the framework loads"
+mkdir -p "$work/pg-app" && cd "$work/pg-app"
+npm init -y >/dev/null && npm pkg set type=module
+npm install "$tarball" typeorm reflect-metadata express pg "${npm_quiet[@]}" </dev/null
+for absent in better-sqlite3 mysql2 swagger-ui-dist jquery; do
+  if [ -d "node_modules/$absent" ]; then echo "a PostgreSQL app got $absent" >&2; exit 1; fi
+done
+node --input-type=module -e '
+  import { createAjax, ModelEndpoint } from "ajax-endpoints";
+  import { DataSource } from "typeorm";
+  new DataSource({ type: "postgres", url: "postgres://localhost/none" });   // pg is there: no DriverPackageNotInstalledError
+  if (typeof createAjax !== "function" || typeof ModelEndpoint !== "function") process.exit(1);
+'
+echo "node_modules of the PostgreSQL app: $(du -sk node_modules | cut -f1) kB, $(npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
+echo "adoption test passed in ${SECONDS}s"

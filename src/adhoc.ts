@@ -49,7 +49,8 @@ export interface EndpointOptions<P = any> {
    * Takes files (multipart file parts, in `ctx.files`): `true` with the router's limits, or
    * its own `count` and `bytes`. Endpoints without it refuse any file part before it is read
    * (`415`), and even here a file is written to disk only after the CSRF token (header, or a
-   * `csrf_token` field sent before the file) and `loginRequired` have passed.
+   * `csrf_token` field sent before the file) and `loginRequired` have passed. The OpenAPI
+   * document offers such an endpoint a multipart body with files.
    */
   files?: true | { count?: number; bytes?: number };
 }

@@ -9,12 +9,12 @@
 
 /** Options of one call. */
 export interface AjaxCallOptions {
-  headers?: Record<string, string>;
-  signal?: AbortSignal | null;
+  headers?: Record<string, string> | undefined;
+  signal?: AbortSignal | null | undefined;
   /** Apply the response's commands (default true). */
-  applyCommands?: boolean;
+  applyCommands?: boolean | undefined;
   /** Decode custom wire types (default true for ad-hoc endpoints). */
-  decodeTypes?: boolean;
+  decodeTypes?: boolean | undefined;
 }
 
 /** Every failure: `status` is the HTTP status (0 when no response came), `code` the envelope's code. */
@@ -49,11 +49,11 @@ export interface AjaxListPage<T = unknown> {
 
 /** List parameters (CONTRACT §5): `filter[<field>__<op>]`, `order`, `search`, paging. */
 export interface AjaxListQuery {
-  current_page?: number;
-  items_per_page?: number;
-  order?: string;
-  search?: string;
-  filter?: Record<string, unknown>;
+  current_page?: number | undefined;
+  items_per_page?: number | undefined;
+  order?: string | undefined;
+  search?: string | undefined;
+  filter?: Record<string, unknown> | undefined;
 }
 
 type Pk = string | number;

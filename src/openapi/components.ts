@@ -81,6 +81,19 @@ export function envelopeSchemas(): Record<string, JsonSchema> {
       properties: { token: { type: "string", description: "Send it as the `X-CSRFToken` header of every POST." } },
       additionalProperties: false,
     },
+    HealthChecks: {
+      type: "object",
+      description: "Each check: `ok`, or `down` (no answer within 2 s, or an error).",
+      required: ["database"],
+      properties: { database: { enum: ["ok", "down"] }, redis: { enum: ["ok", "down"], description: "Where sessions live in Redis." } },
+      additionalProperties: false,
+    },
+    Health: {
+      type: "object",
+      required: ["status", "checks"],
+      properties: { status: { const: "ok" }, checks: schemaRef("HealthChecks") },
+      additionalProperties: false,
+    },
     Credentials: {
       type: "object",
       required: ["username", "password"],
@@ -123,6 +136,29 @@ export function errorResponses(): Record<string, JsonSchema> {
     responses[name] = response;
   }
   responses.Error = { description: "Any other error an endpoint raises, in the same envelope.", content: errorContent() };
+  responses.ClientError = {
+    description: "A request the HTTP server refuses before any route (with `createAjaxServer()`): 400 malformed, 408 too slow, 431 headers too large; " +
+      "404 for the docs page when swagger-ui-dist is not installed.",
+    content: { "application/json": { schema: schemaRef("ErrorEnvelope") } },
+  };
+  responses.Unhealthy = {
+    description: "A check failed: the error envelope, and which check in `data.checks`.",
+    headers: { "Retry-After": { description: "Seconds before asking again.", schema: { type: "string" } } },
+    content: {
+      "application/json": {
+        schema: {
+          type: "object", required: ["success", "data"], additionalProperties: false,
+          properties: {
+            success: { const: false },
+            data: {
+              type: "object", required: ["code", "message", "checks"], additionalProperties: false,
+              properties: { code: { const: 503 }, message: { type: "string" }, checks: schemaRef("HealthChecks") },
+            },
+          },
+        },
+      },
+    },
+  };
   return responses;
 }
 

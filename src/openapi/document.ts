@@ -4,7 +4,7 @@ import { ModelEndpoint } from "../model/endpoint";
 import type { Registry } from "../registry";
 import { envelopeSchemas, ERROR_RESPONSES, errorResponses, securitySchemes } from "./components";
 import { ModelSchemas } from "./models";
-import { paramsSchema, pascalCase, pkSchema, returnsSchema, schemaRef, type JsonSchema } from "./schemas";
+import { exampleValue, paramsSchema, pascalCase, pkSchema, returnsSchema, schemaRef, type JsonSchema } from "./schemas";
 
 /** An OpenAPI 3.1 document, as JSON. */
 export type OpenApiDocument = { openapi: string; info: JsonSchema; paths: Record<string, JsonSchema>; components: JsonSchema } & JsonSchema;
@@ -17,6 +17,8 @@ export interface OpenApiOptions {
   version?: string;
   /** Markdown shown at the top of the docs page. */
   description?: string;
+  /** The API's license (`{ name: "MIT", identifier: "MIT" }`). */
+  license?: { name: string; identifier?: string; url?: string };
 }
 
 /** What {@link buildOpenApiDocument} reads. */
@@ -52,16 +54,43 @@ interface OperationSpec {
   /** A streaming ad-hoc endpoint: also answers Server-Sent Events. */
   stream?: boolean;
   headers?: JsonSchema[];
+  /** The endpoint reads file parts of a multipart body (`ctx.files`). */
+  files?: boolean;
+  /** A body the server accepts, for the docs page's "Try it out". */
+  example?: unknown;
 }
 
-function jsonBody(schema: JsonSchema, required: boolean): JsonSchema {
+/** The body of an op that takes none: nothing, or an empty object in any of the accepted types. */
+const EMPTY_BODY: JsonSchema = { type: "object", additionalProperties: false, description: "No fields: send nothing or `{}`." };
+
+/** A file part of a multipart body. */
+const FILE_PART: JsonSchema = { type: "string", contentMediaType: "application/octet-stream" };
+
+/**
+ * A request body as the server takes it (CONTRACT.md §3): JSON, a form (`a[b]=1` nests) and
+ * multipart/form-data with the same fields; file parts only where the endpoint reads files.
+ */
+function requestBody(spec: OperationSpec): JsonSchema {
+  const schema = spec.body ?? EMPTY_BODY;
   const form: JsonSchema = { schema };
   const objectKeys = Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>)
     .filter(([, property]) => property.type === "object").map(([name]) => name);
   if (objectKeys.length > 0) form.encoding = Object.fromEntries(objectKeys.map((name) => [name, { style: "deepObject", explode: true }]));
+  const multipart: JsonSchema = spec.files
+    ? {
+      schema: {
+        allOf: [schema, {
+          type: "object",
+          properties: { file: { type: "array", items: FILE_PART, description: "Files: any number of file parts, under any field name." } },
+        }],
+      },
+    }
+    : { ...form };
+  const json: JsonSchema = { schema };
+  if (spec.example !== undefined) json.example = spec.example;
   return {
-    required,
-    content: { "application/json": { schema }, "application/x-www-form-urlencoded": form },
+    required: spec.bodyRequired ?? false,
+    content: { "application/json": json, "application/x-www-form-urlencoded": form, "multipart/form-data": multipart },
   };
 }
 
@@ -89,17 +118,20 @@ function operation(spec: OperationSpec): JsonSchema {
   if (spec.description) op.description = spec.description;
   const parameters = [...(spec.pathParams ?? []), ...(spec.headers ?? [])];
   if (parameters.length > 0) op.parameters = parameters;
-  if (spec.body) op.requestBody = jsonBody(spec.body, spec.bodyRequired ?? false);
+  op.requestBody = requestBody(spec);
   return op;
 }
 
 function pkParameter(endpoint: ModelEndpoint): JsonSchema {
-  return { name: "pk", in: "path", required: true, description: "The record's primary key.", schema: pkSchema(endpoint.rules.pk) };
+  return {
+    name: "pk", in: "path", required: true, description: "The record's primary key.",
+    schema: pkSchema(endpoint.rules.pk), example: exampleValue(endpoint.rules.pk),
+  };
 }
 
 const IF_MATCH: JsonSchema = {
   name: "If-Match", in: "header", required: false, schema: { type: "string" },
-  description: "The version read (`\"3\"`), instead of the `_version` field.",
+  description: "The version read (`\"3\"`), instead of the `_version` field: one of the two is needed where the endpoint requires the version.",
 };
 
 /** Builds the document's paths and schemas from the registry. */
@@ -143,6 +175,7 @@ class DocumentBuilder {
       id: `${app}.${name}`, tag: app, summary: `Call ${app}.${name}`,
       description: stream ? "Streams: answers once with the list of every value yielded, or as Server-Sent Events." : undefined,
       data: stream ? { type: "array", items: returned } : returned, stream, errors: [], loginRequired,
+      files: endpoint.options.files !== undefined,
     });
   }
 
@@ -164,13 +197,13 @@ class DocumentBuilder {
     if (ops.has("create")) {
       this.modelPost(endpoint, `/${app}/${name}.json`, {
         id: id("create"), tag, summary: `Create a ${tag}`, body: this.named(`${base}Create`, this.models.createBody(endpoint)),
-        bodyRequired: true, data: record, errors: [409], loginRequired: true,
+        bodyRequired: true, example: this.models.createExample(endpoint), data: record, errors: [409], loginRequired: true,
       });
     }
     if (ops.has("list")) {
       this.modelPost(endpoint, `/${app}/${name}/list.json`, {
         id: id("list"), tag, summary: `List ${tag} records`, body: this.named(`${base}ListQuery`, this.models.listBody(endpoint)),
-        listOf: record, errors: [], loginRequired: true,
+        example: this.models.listExample(endpoint), listOf: record, errors: [], loginRequired: true,
       });
     }
     for (const [op, definition] of Object.entries(endpoint.modelOps)) {
@@ -183,14 +216,15 @@ class DocumentBuilder {
     if (ops.has("update")) {
       this.modelPost(endpoint, `${at}/update.json`, {
         id: id("update"), tag, summary: `Update a ${tag} (partial)`, pathParams: pk, headers: versioned,
-        body: this.named(`${base}Update`, this.models.updateBody(endpoint)), bodyRequired: true, data: record, errors: [404, 409], loginRequired: true,
+        body: this.named(`${base}Update`, this.models.updateBody(endpoint)), bodyRequired: true, example: this.models.updateExample(endpoint),
+        data: record, errors: [404, 409], loginRequired: true,
       });
     }
     if (ops.has("delete")) {
       const body = this.models.deleteBody(endpoint);
       this.modelPost(endpoint, `${at}/delete.json`, {
         id: id("delete"), tag, summary: `Delete a ${tag}`, pathParams: pk, headers: versioned,
-        body: body && this.named(`${base}DeleteBody`, body),
+        body: body && this.named(`${base}DeleteBody`, body), example: {},
         data: this.named(`${base}Deleted`, {
           type: "object", required: ["pk"], properties: { pk: pkSchema(endpoint.rules.pk) }, additionalProperties: false,
         }),
@@ -232,16 +266,19 @@ class DocumentBuilder {
 
   /** The GET routes of the mount. */
   getRoutes(): void {
-    this.tags.push({ name: "meta", description: "The GET routes: CSRF token, browser scripts, this document." });
-    const get = (id: string, summary: string, type: string, schema: JsonSchema): JsonSchema => ({
+    this.tags.push({ name: "meta", description: "The GET routes: CSRF token, health, browser scripts, this document." });
+    const get = (id: string, summary: string, type: string, schema: JsonSchema, more: JsonSchema = {}): JsonSchema => ({
       get: {
         operationId: id, summary, tags: ["meta"], security: [],
-        responses: { 200: { description: summary, content: { [type]: { schema } } } },
+        responses: { 200: { description: summary, content: { [type]: { schema } } }, ...more, "4XX": { $ref: "#/components/responses/ClientError" } },
       },
     });
     this.paths["/csrf.json"] = get("csrf", "A CSRF token; also sets the csrftoken cookie", "application/json", {
       allOf: [schemaRef("SuccessEnvelope"), { type: "object", required: ["data"], properties: { data: schemaRef("CsrfToken") } }],
     });
+    this.paths["/health.json"] = get("health", "Whether the database (and Redis, where sessions live there) answers", "application/json", {
+      allOf: [schemaRef("SuccessEnvelope"), { type: "object", required: ["data"], properties: { data: schemaRef("Health") } }],
+    }, { 503: { $ref: "#/components/responses/Unhealthy" } });
     this.paths["/client.js"] = get("clientScript", "The browser client (window.AJAX)", "application/javascript", { type: "string" });
     this.paths["/interface.js"] = get("interfaceScript", "The generated interface of what is registered", "application/javascript", { type: "string" });
     this.paths["/openapi.json"] = get("openapi", "This document", "application/json", { type: "object" });
@@ -256,6 +293,12 @@ const DEFAULT_DESCRIPTION = [
   "`{\"success\": false, \"data\": {\"code\", \"message\"}, \"errors\"}` with the HTTP status as `code`.",
   "Send `Accept: application/problem+json` for RFC 9457 errors.",
 ].join(" ");
+
+/** The responses some operation refers to: an unused component is noise (and a lint warning). */
+function usedOnly(responses: Record<string, JsonSchema>, paths: Record<string, JsonSchema>): Record<string, JsonSchema> {
+  const text = JSON.stringify(paths);
+  return Object.fromEntries(Object.entries(responses).filter(([name]) => text.includes(`"#/components/responses/${name}"`)));
+}
 
 /**
  * The OpenAPI 3.1 document of a router, from its registry: every ad-hoc endpoint (its joi body
@@ -283,13 +326,14 @@ export function buildOpenApiDocument(source: OpenApiSource): OpenApiDocument {
       title: source.title ?? "ajax-endpoints",
       version: source.version ?? "1.0.0",
       description: source.description ?? DEFAULT_DESCRIPTION,
+      ...(source.license ? { license: source.license } : {}),
     },
     servers: [{ url: "/ajax" }],
     tags: builder.tags,
     paths: builder.paths,
     components: {
       schemas: builder.schemas,
-      responses: errorResponses(),
+      responses: usedOnly(errorResponses(), builder.paths),
       securitySchemes: securitySchemes(source.sessionCookie ?? "sessionid"),
     },
   };

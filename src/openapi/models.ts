@@ -2,7 +2,7 @@ import { MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_TERM_LENGTH } from "../search/
 import type { ModelEndpoint } from "../model/endpoint";
 import type { FieldRule } from "../model/fields";
 import { FILTER_OPS } from "../model/list";
-import { columnSchema, filterValueSchema, orNull, pascalCase, pkSchema, schemaRef, writeSchema, type JsonSchema } from "./schemas";
+import { columnSchema, exampleValue, filterValueSchema, orNull, pascalCase, pkSchema, schemaRef, writeSchema, type JsonSchema } from "./schemas";
 
 const TEXT_ONLY_OPS: ReadonlySet<string> = new Set(["contains", "icontains", "startswith"]);
 
@@ -108,13 +108,36 @@ export class ModelSchemas {
   /** The body of update: any writable fields, and the version read where the entity has one. */
   updateBody(endpoint: ModelEndpoint): JsonSchema {
     const { properties } = this.createBody(endpoint) as { properties: Record<string, JsonSchema> };
-    const required: string[] = [];
     const version = endpoint.rules.version;
+    // Not `required`: the `If-Match` header may carry the version instead, and a schema cannot say "one of a field and a header".
     if (version) {
-      properties._version = { type: "integer", description: "The version read (or send the `If-Match` header)." };
-      if (endpoint.requireVersion) required.push("_version");
+      properties._version = {
+        type: "integer",
+        description: endpoint.requireVersion
+          ? "The version read; required unless the `If-Match` header carries it. A stale one is a 409."
+          : "The version read (or the `If-Match` header); a stale one is a 409.",
+      };
     }
-    return { type: "object", required, properties, additionalProperties: false, description: "Partial: only the fields to change." };
+    return { type: "object", properties, additionalProperties: false, description: "Partial: only the fields to change." };
+  }
+
+  /** A create body the server accepts: the required fields only. */
+  createExample(endpoint: ModelEndpoint): Record<string, unknown> {
+    const example: Record<string, unknown> = {};
+    for (const rule of endpoint.rules.all) if (rule.writable && rule.required) example[rule.name] = exampleValue(rule);
+    return example;
+  }
+
+  /** An update body the server accepts: the version read, where the endpoint needs it. */
+  updateExample(endpoint: ModelEndpoint): Record<string, unknown> {
+    return endpoint.rules.version && endpoint.requireVersion ? { _version: 1 } : {};
+  }
+
+  /** A list query the server accepts: the first page, in the endpoint's first ordering. */
+  listExample(endpoint: ModelEndpoint): Record<string, unknown> {
+    const example: Record<string, unknown> = { current_page: 1, items_per_page: endpoint.defaultPerPage };
+    if (endpoint.orderFields.length > 0) example.order = `-${endpoint.orderFields[0]}`;
+    return example;
   }
 
   /** The body of delete: the version read where the entity has one. */
@@ -145,6 +168,7 @@ export class ModelSchemas {
         description: `Comma-separated fields, \`-\` for descending: ${endpoint.orderFields.join(", ")}.` +
           (endpoint.searchFields.length > 0 ? " `relevance` (with a search): best match first." : "") +
           (endpoint.defaultOrder ? ` Default \`${endpoint.defaultOrder}\`.` : ""),
+        example: `-${endpoint.orderFields[0]}`,
       };
     }
     const filters = this.filterProperties(endpoint);

@@ -66,10 +66,7 @@ export function columnSchema(rule: FieldRule): JsonSchema {
  */
 export function writeSchema(rule: FieldRule): JsonSchema {
   const schema: JsonSchema = rule.relation ? pkSchema(rule) : kindSchema(rule.kind, rule);
-  if (rule.kind === "datetime") {
-    schema.description = "ISO 8601; a time without an offset is UTC.";
-    delete schema.format;
-  }
+  if (rule.kind === "datetime") schema.description = "RFC 3339 (`2026-11-21T10:00:00Z`); the server also takes ISO 8601 without an offset, as UTC.";
   if (!rule.relation && rule.enumValues && rule.enumValues.length > 0) schema.enum = [...rule.enumValues];
   if (rule.relation) schema.description = `The pk of a ${rule.relation.inverseEntityMetadata.name} the caller may see.`;
   return rule.nullable ? orNull(schema) : schema;
@@ -78,7 +75,6 @@ export function writeSchema(rule: FieldRule): JsonSchema {
 /** The value of a filter `<field>__<op>`: the field's own kind, a list for `in`, a flag for `isnull`. */
 export function filterValueSchema(rule: FieldRule, op: string): JsonSchema {
   const value = rule.relation ? pkSchema(rule) : kindSchema(rule.kind, rule);
-  if (rule.kind === "datetime") delete value.format;
   if (op === "isnull") return { type: "boolean" };
   if (op === "contains" || op === "icontains" || op === "startswith") return { type: "string" };
   if (op === "in") {
@@ -99,4 +95,21 @@ export function paramsSchema(schema: ObjectSchema | undefined): JsonSchema {
 /** A joi schema of an answer's `data` (an endpoint's `returns`) as JSON Schema. */
 export function returnsSchema(schema: Schema): JsonSchema {
   return parseJoi(schema as never, "open-api-3.1") as JsonSchema;
+}
+
+/** A value of a field's kind that the server accepts, for examples ("Try it out" sends them). */
+export function exampleValue(rule: FieldRule): unknown {
+  if (rule.enumValues && rule.enumValues.length > 0) return rule.enumValues[0];
+  // A relation's kind is its target's primary key's.
+  switch (rule.kind) {
+    case "integer": return 1;
+    case "number": return 1.5;
+    case "decimal": return "1.50";
+    case "boolean": return true;
+    case "date": return "2026-11-21";
+    case "datetime": return "2026-11-21T10:00:00Z";
+    case "uuid": return "00000000-0000-4000-8000-000000000001";
+    case "json": return {};
+    case "text": return rule.maxLength !== undefined && rule.maxLength < 7 ? "x" : "example";
+  }
 }

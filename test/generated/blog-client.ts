@@ -63,6 +63,18 @@ export type CsrfToken = {
   token: string;
 };
 
+/** Each check: `ok`, or `down` (no answer within 2 s, or an error). */
+export type HealthChecks = {
+  database: "ok" | "down";
+  /** Where sessions live in Redis. */
+  redis?: "ok" | "down";
+};
+
+export type Health = {
+  status: "ok";
+  checks: HealthChecks;
+};
+
 export type Credentials = {
   username: string;
   password: string;
@@ -188,7 +200,7 @@ export type BlogArticleCreate = {
   title: string;
   body?: string;
   published?: boolean;
-  /** ISO 8601; a time without an offset is UTC. */
+  /** RFC 3339 (`2026-11-21T10:00:00Z`); the server also takes ISO 8601 without an offset, as UTC. */
   publishedAt?: string | null;
   /** The pk of a Category the caller may see. */
   category?: number | null;
@@ -274,13 +286,13 @@ export type BlogArticleUpdate = {
   title?: string;
   body?: string;
   published?: boolean;
-  /** ISO 8601; a time without an offset is UTC. */
+  /** RFC 3339 (`2026-11-21T10:00:00Z`); the server also takes ISO 8601 without an offset, as UTC. */
   publishedAt?: string | null;
   /** The pk of a Category the caller may see. */
   category?: number | null;
   tags?: TagNames;
-  /** The version read (or send the `If-Match` header). */
-  _version: number;
+  /** The version read; required unless the `If-Match` header carries it. A stale one is a 409. */
+  _version?: number;
 };
 
 export type BlogArticleDeleteBody = {
@@ -566,14 +578,14 @@ export function createClient(options: ClientOptions = {}) {
         list: (body: BlogCategoryListQuery = {}, options?: CallOptions): Promise<ListPage<BlogCategory>> =>
           transport.page<BlogCategory>(`/blog/category/list.json`, body, options),
         /** Get a blog.category by pk: POST /blog/category/{pk}/get.json */
-        get: (pk: number, options?: CallOptions): Promise<BlogCategory> =>
-          transport.data<BlogCategory>(`/blog/category/${segment(pk)}/get.json`, {}, options),
+        get: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogCategory> =>
+          transport.data<BlogCategory>(`/blog/category/${segment(pk)}/get.json`, body, options),
         /** Update a blog.category (partial): POST /blog/category/{pk}/update.json */
         update: (pk: number, body: BlogCategoryUpdate, options?: CallOptions): Promise<BlogCategory> =>
           transport.data<BlogCategory>(`/blog/category/${segment(pk)}/update.json`, body, options),
         /** Delete a blog.category: POST /blog/category/{pk}/delete.json */
-        delete: (pk: number, options?: CallOptions): Promise<BlogCategoryDeleted> =>
-          transport.data<BlogCategoryDeleted>(`/blog/category/${segment(pk)}/delete.json`, {}, options),
+        delete: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogCategoryDeleted> =>
+          transport.data<BlogCategoryDeleted>(`/blog/category/${segment(pk)}/delete.json`, body, options),
       },
       article: {
         /** Create a blog.article: POST /blog/article.json */
@@ -583,8 +595,8 @@ export function createClient(options: ClientOptions = {}) {
         list: (body: BlogArticleListQuery = {}, options?: CallOptions): Promise<ListPage<BlogArticle>> =>
           transport.page<BlogArticle>(`/blog/article/list.json`, body, options),
         /** Get a blog.article by pk: POST /blog/article/{pk}/get.json */
-        get: (pk: number, options?: CallOptions): Promise<BlogArticle> =>
-          transport.data<BlogArticle>(`/blog/article/${segment(pk)}/get.json`, {}, options),
+        get: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogArticle> =>
+          transport.data<BlogArticle>(`/blog/article/${segment(pk)}/get.json`, body, options),
         /** Update a blog.article (partial): POST /blog/article/{pk}/update.json */
         update: (pk: number, body: BlogArticleUpdate, options?: CallOptions): Promise<BlogArticle> =>
           transport.data<BlogArticle>(`/blog/article/${segment(pk)}/update.json`, body, options),
@@ -602,8 +614,8 @@ export function createClient(options: ClientOptions = {}) {
           set: (pk: number, body: TagsBody, options?: CallOptions): Promise<Tag[]> =>
             transport.data<Tag[]>(`/blog/article/${segment(pk)}/tags/set.json`, body, options),
           /** Remove every tag (blog.article): POST /blog/article/{pk}/tags/clear.json */
-          clear: (pk: number, options?: CallOptions): Promise<Tag[]> =>
-            transport.data<Tag[]>(`/blog/article/${segment(pk)}/tags/clear.json`, {}, options),
+          clear: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<Tag[]> =>
+            transport.data<Tag[]>(`/blog/article/${segment(pk)}/tags/clear.json`, body, options),
           /** Records sharing tags with this one, most shared first (blog.article): POST /blog/article/{pk}/tags/similar.json */
           similar: (pk: number, body: SimilarQuery = {}, options?: CallOptions): Promise<BlogArticle[]> =>
             transport.data<BlogArticle[]>(`/blog/article/${segment(pk)}/tags/similar.json`, body, options),
@@ -635,22 +647,22 @@ export function createClient(options: ClientOptions = {}) {
         list: (body: BlogCommentListQuery = {}, options?: CallOptions): Promise<ListPage<BlogComment>> =>
           transport.page<BlogComment>(`/blog/comment/list.json`, body, options),
         /** Get a blog.comment by pk: POST /blog/comment/{pk}/get.json */
-        get: (pk: number, options?: CallOptions): Promise<BlogComment> =>
-          transport.data<BlogComment>(`/blog/comment/${segment(pk)}/get.json`, {}, options),
+        get: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogComment> =>
+          transport.data<BlogComment>(`/blog/comment/${segment(pk)}/get.json`, body, options),
         /** Update a blog.comment (partial): POST /blog/comment/{pk}/update.json */
         update: (pk: number, body: BlogCommentUpdate, options?: CallOptions): Promise<BlogComment> =>
           transport.data<BlogComment>(`/blog/comment/${segment(pk)}/update.json`, body, options),
         /** Delete a blog.comment: POST /blog/comment/{pk}/delete.json */
-        delete: (pk: number, options?: CallOptions): Promise<BlogCommentDeleted> =>
-          transport.data<BlogCommentDeleted>(`/blog/comment/${segment(pk)}/delete.json`, {}, options),
+        delete: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogCommentDeleted> =>
+          transport.data<BlogCommentDeleted>(`/blog/comment/${segment(pk)}/delete.json`, body, options),
       },
       user: {
         /** List blog.user records: POST /blog/user/list.json */
         list: (body: BlogUserListQuery = {}, options?: CallOptions): Promise<ListPage<BlogUser>> =>
           transport.page<BlogUser>(`/blog/user/list.json`, body, options),
         /** Get a blog.user by pk: POST /blog/user/{pk}/get.json */
-        get: (pk: number, options?: CallOptions): Promise<BlogUser> =>
-          transport.data<BlogUser>(`/blog/user/${segment(pk)}/get.json`, {}, options),
+        get: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogUser> =>
+          transport.data<BlogUser>(`/blog/user/${segment(pk)}/get.json`, body, options),
       },
     },
     auth: {
@@ -658,11 +670,11 @@ export function createClient(options: ClientOptions = {}) {
       login: (body: Credentials, options?: CallOptions): Promise<BlogUser> =>
         transport.data<BlogUser>(`/auth/login.json`, body, options),
       /** Log out: POST /auth/logout.json */
-      logout: (options?: CallOptions): Promise<null> =>
-        transport.data<null>(`/auth/logout.json`, {}, options),
+      logout: (body: Record<string, never> = {}, options?: CallOptions): Promise<null> =>
+        transport.data<null>(`/auth/logout.json`, body, options),
       /** The logged-in user: POST /auth/user.json */
-      user: (options?: CallOptions): Promise<BlogUser> =>
-        transport.data<BlogUser>(`/auth/user.json`, {}, options),
+      user: (body: Record<string, never> = {}, options?: CallOptions): Promise<BlogUser> =>
+        transport.data<BlogUser>(`/auth/user.json`, body, options),
     },
   };
 }

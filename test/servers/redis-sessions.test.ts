@@ -30,6 +30,12 @@ describe("sessions shared through Redis by two app instances", () => {
     }
   });
 
+  it("GET /ajax/health.json checks Redis too", async () => {
+    const response = await fetch(`${first.url}/ajax/health.json`);
+    expect(response.status).to.equal(200);
+    expect(await response.json()).to.deep.equal({ success: true, data: { status: "ok", checks: { database: "ok", redis: "ok" } } });
+  });
+
   it("logs in on one instance, works on the other, keeps nothing in the database, logs out everywhere", async () => {
     const browser = new CookieClient();
     await browser.login(first.url, "alice");
