@@ -12,7 +12,8 @@ import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, type FileLimits } from "./http/body";
 import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
 import { getOnly } from "./http/get-only";
-import { resolveRoute, type Route } from "./http/routes";
+import { BATCH_PATH, resolveRoute, type Route } from "./http/routes";
+import { batchRunner, type BatchOptions } from "./batch/batch";
 import { apiSecurityHeaders } from "./http/security-headers";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
@@ -57,6 +58,8 @@ export interface AjaxOptions {
   onError?(error: unknown, req: Request): void;
   /** The `info` of `GET /openapi.json`; `false` turns off it and the docs page. */
   openapi?: OpenApiOptions | false;
+  /** `POST /batch.json` (CONTRACT.md §10): its op limit; `false` turns the route off. */
+  batch?: BatchOptions | false;
 }
 
 /** The session cookie's name unless {@link SessionOptions.cookieName} says otherwise. */
@@ -135,7 +138,7 @@ export function createAjax(options: AjaxOptions): Ajax {
 
   // Every other path: resolve it first, so that unknown routes cost no session lookup.
   router.use((req: Request, res: Response, next: NextFunction) => {
-    const route = resolveRoute(registry, req.path);
+    const route: Route | undefined = req.path === BATCH_PATH ? { kind: "batch" } : resolveRoute(registry, req.path);
     if (!route) return next(new AJAXError(404, Messages.notFound));
     if (req.method !== "POST") return next(new AJAXError(405, Messages.methodNotAllowed, { headers: { Allow: "POST" } }));
     req.ajaxRoute = route;
@@ -150,12 +153,15 @@ export function createAjax(options: AjaxOptions): Ajax {
     if (route.kind === "auth" && route.op === "login") return runAll(auth.loginLimiter, req, res, next);
     next();
   });
+  const runBatch = options.batch === false ? undefined : batchRunner(registry, options.batch);
   router.use(async (req: Request, res: Response) => {
     const route = req.ajaxRoute!;
     const ctx = buildContext(req, res, route, {
       dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
     }, authRuntime.isStaff);
-    await dispatch(route, ctx, { auth, runTagCommand: tagCommandRunner, toError, hooks: options.hooks, types: options.types ?? wireTypes });
+    await dispatch(route, ctx, {
+      auth, runTagCommand: tagCommandRunner, toError, hooks: options.hooks, types: options.types ?? wireTypes, runBatch,
+    });
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const failure = toError(error);

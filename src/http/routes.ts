@@ -15,7 +15,11 @@ export type Route =
   | { kind: "auth"; op: string }
   | { kind: "model"; app: string; name: string; endpoint: ModelEndpoint; op: string }
   | { kind: "record"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown }
-  | { kind: "tags"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown };
+  | { kind: "tags"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown }
+  | { kind: "batch" };
+
+/** `POST /batch.json`: several ops in one transaction (CONTRACT.md §10; src/batch). */
+export const BATCH_PATH = "/batch.json";
 
 /** Whether a model endpoint has tags turned on; the tags module answers this. */
 let hasTags: (endpoint: ModelEndpoint) => boolean = () => false;
