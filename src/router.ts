@@ -14,6 +14,7 @@ import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from ".
 import { getOnly } from "./http/get-only";
 import { BATCH_PATH, resolveRoute, type Route } from "./http/routes";
 import { batchRunner, type BatchOptions } from "./batch/batch";
+import { createLive, type LiveFeed, type LiveOptions } from "./live";
 import { apiSecurityHeaders } from "./http/security-headers";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
@@ -60,6 +61,8 @@ export interface AjaxOptions {
   openapi?: OpenApiOptions | false;
   /** `POST /batch.json` (CONTRACT.md §10): its op limit; `false` turns the route off. */
   batch?: BatchOptions | false;
+  /** The change feed `GET /<app>/<model>/events` (docs/live.md): its limits and bus; `false` turns it off. */
+  live?: LiveOptions | false;
 }
 
 /** The session cookie's name unless {@link SessionOptions.cookieName} says otherwise. */
@@ -76,6 +79,8 @@ export interface Ajax {
   close(): Promise<void>;
   /** The OpenAPI 3.1 document of what is registered (paths relative to the mount), built once at start-up. */
   openapi?: OpenApiDocument;
+  /** The change feed, unless turned off: `live.publish({app, model, pk, op})` for writes the ops do not see. */
+  live?: LiveFeed;
 }
 
 /** Lets the tags module plug its ops in without the router knowing it. */
@@ -136,6 +141,14 @@ export function createAjax(options: AjaxOptions): Ajax {
   });
   if (openapi) router.use(openApiRoutes(openapi));
 
+  const contextFor = (req: Request, res: Response, route: Route) => buildContext(req, res, route, {
+    dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
+  }, authRuntime.isStaff);
+  const live = options.live === false ? undefined : createLive(dataSource, registry, {
+    redisUrl: options.session.redisUrl, ...options.live,
+  }, (error) => console.error("ajax-endpoints: change feed", error), contextFor);
+  if (live) router.get(live.path, ...sessionChain, live.handler);
+
   // Every other path: resolve it first, so that unknown routes cost no session lookup.
   router.use((req: Request, res: Response, next: NextFunction) => {
     const route: Route | undefined = req.path === BATCH_PATH ? { kind: "batch" } : resolveRoute(registry, req.path);
@@ -156,11 +169,10 @@ export function createAjax(options: AjaxOptions): Ajax {
   const runBatch = options.batch === false ? undefined : batchRunner(registry, options.batch);
   router.use(async (req: Request, res: Response) => {
     const route = req.ajaxRoute!;
-    const ctx = buildContext(req, res, route, {
-      dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
-    }, authRuntime.isStaff);
+    const ctx = contextFor(req, res, route);
     await dispatch(route, ctx, {
       auth, runTagCommand: tagCommandRunner, toError, hooks: options.hooks, types: options.types ?? wireTypes, runBatch,
+      committed: live?.committed,
     });
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -169,7 +181,11 @@ export function createAjax(options: AjaxOptions): Ajax {
     sendError(req, res, failure);
   });
 
-  return { router, session: sessionChain, registry, close: sessions.close, openapi };
+  const close = async () => {
+    await live?.feed.close();
+    await sessions.close();
+  };
+  return { router, session: sessionChain, registry, close, openapi, live: live?.feed };
 }
 
 /** Which routes take files, and the gate an upload passes before its first file is written. */
