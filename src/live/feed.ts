@@ -33,8 +33,8 @@ export const DEFAULT_LIVE_LIMITS: LiveLimits = {
 /** One open feed: who asked (their context, for the row scope, `canGet` and the field rules) and for what. */
 export interface Subscriber {
   endpoint: ModelEndpoint;
-  /** `<app>/<model>`. */
-  key: string;
+  /** The entity: a change made through any endpoint of it reaches the subscribers of every endpoint of it. */
+  key: Function | string;
   stream: EventStream;
   ctx: RequestContext;
   /** Subscribers with the same key see the same records (same user). */
@@ -63,7 +63,7 @@ function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string,
  * with the same user, plus one filter check per distinct filter, never one per subscriber.
  */
 export class LiveFeed {
-  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly subscribers = new Map<Function | string, Set<Subscriber>>();
   private readonly log: ChangeNote[] = [];
   private readonly logged = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
@@ -109,7 +109,7 @@ export class LiveFeed {
         const index = this.log.findIndex((note) => note.id === lastEventId);
         if (index < 0) subscriber.stream.event(this.log.at(-1)?.id ?? "", "resync", "{}");
         else for (const note of this.log.slice(index + 1)) {
-          if (`${note.app}/${note.model}` === subscriber.key) await this.deliver(note, [subscriber]);
+          if (this.entityOf(note) === subscriber.key) await this.deliver(note, [subscriber]);
         }
       }
       let set = this.subscribers.get(subscriber.key);
@@ -141,8 +141,14 @@ export class LiveFeed {
     this.log.push(note);
     this.logged.add(note.id);
     while (this.log.length > this.limits.replay) this.logged.delete(this.log.shift()!.id);
-    const set = this.subscribers.get(`${note.app}/${note.model}`);
+    const entity = this.entityOf(note);
+    const set = entity === undefined ? undefined : this.subscribers.get(entity);
     if (set && set.size > 0) await this.deliver(note, [...set]);
+  }
+
+  /** The entity a note is about, by the endpoint that wrote it (each server has the same registry). */
+  private entityOf(note: ChangeNote): Function | string | undefined {
+    return this.registry.model(note.app, note.model)?.metadata.target;
   }
 
   /** Notes may have been missed (the bus reconnected): every subscriber reloads. */
@@ -161,8 +167,14 @@ export class LiveFeed {
     }
   }
 
-  /** Sends a note to subscribers of its model, each as `get` would answer them. */
+  /** Sends a note to subscribers of its entity, each as `get` of their endpoint would answer them. */
   private async deliver(note: ChangeNote, subscribers: Subscriber[]): Promise<void> {
+    for (const group of groupBy(subscribers, (subscriber) => `${subscriber.ctx.app}/${subscriber.ctx.name}`).values()) {
+      await this.deliverThroughEndpoint(note, group);
+    }
+  }
+
+  private async deliverThroughEndpoint(note: ChangeNote, subscribers: Subscriber[]): Promise<void> {
     const endpoint = subscribers[0]!.endpoint;
     const rule = endpoint.rules.pk;
     const pk = parsePkSegment(String(note.pk), rule.kind, rule.maxLength, rule.range);

@@ -50,7 +50,7 @@ export function eventsHandler(
     await feed.ready;
     perSession.set(sessionKey, open + 1);
     const subscriber: Subscriber = {
-      endpoint, key: `${app}/${model}`, ctx, query,
+      endpoint, key: endpoint.metadata.target, ctx, query,
       stream: new EventStream(res, feed.limits.maxBufferBytes, () => {
         feed.unsubscribe(subscriber);
         const left = (perSession.get(sessionKey) ?? 1) - 1;
