@@ -13,7 +13,7 @@ import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, 
 import { buildContext, dispatch, type CallHooks, type TagCommandRunner } from "./http/dispatch";
 import { getOnly } from "./http/get-only";
 import { BATCH_PATH, resolveRoute, type Route } from "./http/routes";
-import { batchRunner, type BatchOptions } from "./batch/batch";
+import { batchRunner, DEFAULT_MAX_BATCH_OPS, type BatchOptions } from "./batch/batch";
 import { createLive, type LiveFeed, type LiveOptions } from "./live";
 import { apiSecurityHeaders } from "./http/security-headers";
 import { Registry, type AjaxApp } from "./registry";
@@ -138,6 +138,7 @@ export function createAjax(options: AjaxOptions): Ajax {
   const openapi = options.openapi === false ? undefined : buildOpenApiDocument({
     ...options.openapi, registry, userEndpoint: registry.endpointFor(dataSource.getMetadata(options.auth.userEntity)),
     sessionCookie: options.session.cookieName,
+    batchMaxOps: options.batch === false ? undefined : options.batch?.maxOps ?? DEFAULT_MAX_BATCH_OPS, live: options.live !== false,
   });
   if (openapi) router.use(openApiRoutes(openapi));
 

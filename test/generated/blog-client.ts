@@ -40,6 +40,8 @@ export type ErrorEnvelope = {
   data: {
     code: number;
     message: string;
+    /** A batch's failing op. */
+    index?: number;
   };
   errors?: FieldErrors;
 };
@@ -375,6 +377,12 @@ export interface ListPage<T> {
   items_per_page: number;
 }
 
+/** One change of a model's change feed (docs/live.md). */
+export type Change<T> =
+  | { type: "created" | "updated"; data: T; id: string }
+  | { type: "deleted"; data: { pk: string | number }; id: string }
+  | { type: "resync"; data: Record<string, never>; id: string };
+
 /** Every failure: `status` is the HTTP status (0 when no response came), `code` the envelope's code. */
 export class AJAXError extends Error {
   readonly status: number;
@@ -485,6 +493,22 @@ function createTransport(options: ClientOptions) {
     async data<T>(path: string, body: unknown, call?: CallOptions): Promise<T> {
       return (await post(path, body, call)).data as T;
     },
+    /** Opens a change feed with the browser's EventSource (it reconnects and resumes by itself); returns the unsubscribe function. */
+    subscribe<T>(path: string, query: { filter?: object }, onChange: (change: Change<T>) => void, onError?: (error: AJAXError) => void): () => void {
+      const EventSourceClass = (globalThis as { EventSource?: new (url: string, init: object) => any }).EventSource;
+      if (typeof EventSourceClass !== "function") throw new AJAXError("No EventSource here: subscribe from a browser.");
+      const parts = Object.entries(query.filter ?? {}).map(([field, value]) =>
+        `${encodeURIComponent(`filter[${field}]`)}=${encodeURIComponent(Array.isArray(value) ? value.join(",") : String(value))}`);
+      const source = new EventSourceClass(`${baseUrl}${path}${parts.length > 0 ? "?" + parts.join("&") : ""}`, { withCredentials: credentials === "include" });
+      for (const type of ["created", "updated", "deleted", "resync"]) {
+        source.addEventListener(type, (event: { data: string; lastEventId: string }) =>
+          onChange({ type, data: JSON.parse(event.data), id: event.lastEventId } as Change<T>));
+      }
+      source.addEventListener("error", () => {
+        if (source.readyState === 2) onError?.(new AJAXError("The change feed was refused or closed."));
+      });
+      return () => source.close();
+    },
     async page<T>(path: string, body: unknown, call?: CallOptions): Promise<ListPage<T>> {
       const envelope = await post(path, body, call);
       return {
@@ -540,6 +564,22 @@ export function createClient(options: ClientOptions = {}) {
         /** Delete a blog.category: POST /blog/category/{pk}/delete.json */
         delete: (pk: number, options?: CallOptions): Promise<BlogCategoryDeleted> =>
           transport.data<BlogCategoryDeleted>(`/blog/category/${segment(pk)}/delete.json`, {}, options),
+        /** Changes of blog.category records (Server-Sent Events): GET /blog/category/events */
+        subscribe: (query: { filter?: {
+    title?: string;
+    title__eq?: string;
+    title__ne?: string;
+    title__lt?: string;
+    title__lte?: string;
+    title__gt?: string;
+    title__gte?: string;
+    title__in?: string[] | string;
+    title__contains?: string;
+    title__icontains?: string;
+    title__startswith?: string;
+    title__isnull?: boolean;
+  } }, onChange: (change: Change<BlogCategory>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogCategory>(`/blog/category/events`, query, onChange, onError),
       },
       article: {
         /** Create a blog.article: POST /blog/article.json */
@@ -574,6 +614,66 @@ export function createClient(options: ClientOptions = {}) {
           similar: (pk: number, body: SimilarQuery = {}, options?: CallOptions): Promise<BlogArticle[]> =>
             transport.data<BlogArticle[]>(`/blog/article/${segment(pk)}/tags/similar.json`, body, options),
         },
+        /** Changes of blog.article records (Server-Sent Events): GET /blog/article/events */
+        subscribe: (query: { filter?: {
+    published?: boolean;
+    published__eq?: boolean;
+    published__ne?: boolean;
+    published__lt?: boolean;
+    published__lte?: boolean;
+    published__gt?: boolean;
+    published__gte?: boolean;
+    published__in?: boolean[] | string;
+    published__isnull?: boolean;
+    category?: number;
+    category__eq?: number;
+    category__ne?: number;
+    category__lt?: number;
+    category__lte?: number;
+    category__gt?: number;
+    category__gte?: number;
+    category__in?: number[] | string;
+    category__isnull?: boolean;
+    author?: number;
+    author__eq?: number;
+    author__ne?: number;
+    author__lt?: number;
+    author__lte?: number;
+    author__gt?: number;
+    author__gte?: number;
+    author__in?: number[] | string;
+    author__isnull?: boolean;
+    title?: string;
+    title__eq?: string;
+    title__ne?: string;
+    title__lt?: string;
+    title__lte?: string;
+    title__gt?: string;
+    title__gte?: string;
+    title__in?: string[] | string;
+    title__contains?: string;
+    title__icontains?: string;
+    title__startswith?: string;
+    title__isnull?: boolean;
+    createdAt?: string;
+    createdAt__eq?: string;
+    createdAt__ne?: string;
+    createdAt__lt?: string;
+    createdAt__lte?: string;
+    createdAt__gt?: string;
+    createdAt__gte?: string;
+    createdAt__in?: string[] | string;
+    createdAt__isnull?: boolean;
+    /** Records with this tag. */
+    tags?: string;
+    /** Records with all of these tags. */
+    tags__all?: TagNames;
+    /** Records with any of these tags. */
+    tags__any?: TagNames;
+    /** Records with none of these tags. */
+    tags__none?: TagNames;
+  } }, onChange: (change: Change<BlogArticle>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogArticle>(`/blog/article/events`, query, onChange, onError),
       },
       comment: {
         /** Create a blog.comment: POST /blog/comment.json */
@@ -591,6 +691,19 @@ export function createClient(options: ClientOptions = {}) {
         /** Delete a blog.comment: POST /blog/comment/{pk}/delete.json */
         delete: (pk: number, options?: CallOptions): Promise<BlogCommentDeleted> =>
           transport.data<BlogCommentDeleted>(`/blog/comment/${segment(pk)}/delete.json`, {}, options),
+        /** Changes of blog.comment records (Server-Sent Events): GET /blog/comment/events */
+        subscribe: (query: { filter?: {
+    article?: number;
+    article__eq?: number;
+    article__ne?: number;
+    article__lt?: number;
+    article__lte?: number;
+    article__gt?: number;
+    article__gte?: number;
+    article__in?: number[] | string;
+    article__isnull?: boolean;
+  } }, onChange: (change: Change<BlogComment>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogComment>(`/blog/comment/events`, query, onChange, onError),
       },
       user: {
         /** List blog.user records: POST /blog/user/list.json */
@@ -599,8 +712,34 @@ export function createClient(options: ClientOptions = {}) {
         /** Get a blog.user by pk: POST /blog/user/{pk}/get.json */
         get: (pk: number, options?: CallOptions): Promise<BlogUser> =>
           transport.data<BlogUser>(`/blog/user/${segment(pk)}/get.json`, {}, options),
+        /** Changes of blog.user records (Server-Sent Events): GET /blog/user/events */
+        subscribe: (query: { filter?: {
+    username?: string;
+    username__eq?: string;
+    username__ne?: string;
+    username__lt?: string;
+    username__lte?: string;
+    username__gt?: string;
+    username__gte?: string;
+    username__in?: string[] | string;
+    username__contains?: string;
+    username__icontains?: string;
+    username__startswith?: string;
+    username__isnull?: boolean;
+  } }, onChange: (change: Change<BlogUser>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogUser>(`/blog/user/events`, query, onChange, onError),
       },
     },
+    /** Run several ops in one transaction: POST /batch.json */
+    batch: (body: {
+    ops: Array<{
+      /** A route below the mount without `.json`: `blog/article`, `blog/article/7/update`, `blog/article/7/tags/add`, `blog/say_hi`. Not `auth/*`, not `batch`, not a streaming endpoint. */
+      op: string;
+      /** The op's body as it would be posted alone. Any value may be `{"$ref": "<index>.<field>"}`: that field of an earlier op's result. */
+      body?: Record<string, unknown>;
+    }>;
+  }, options?: CallOptions): Promise<unknown[]> =>
+      transport.data<unknown[]>(`/batch.json`, body, options),
     auth: {
       /** Log in: POST /auth/login.json */
       login: (body: Credentials, options?: CallOptions): Promise<BlogUser> =>
