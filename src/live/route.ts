@@ -42,10 +42,16 @@ export function eventsHandler(
     await endpoint.authenticate(req, app, "events");
     if (!(await throughGate(ctx, "read", () => endpoint.canList(ctx.user, ctx)))) throw new AJAXError(403, Messages.forbidden);
     const query = parseListQuery(endpoint, feedParams(req), true);
-    const sessionKey = req.sessionID ?? `ip:${req.ip}`;
+    // An anonymous caller (an endpoint whose authenticate lets them in) has no saved session: counted by address.
+    const sessionKey = ctx.user && req.sessionID ? `session:${req.sessionID}` : `ip:${req.ip}`;
     const open = perSession.get(sessionKey) ?? 0;
     if (open >= feed.limits.maxPerSession) {
       throw new AJAXError(429, `At most ${feed.limits.maxPerSession} open feeds per session.`, { headers: { "Retry-After": "5" } });
+    }
+    if (req.method === "HEAD") {
+      res.status(200).setHeader("Content-Type", "text/event-stream; charset=utf-8");
+      res.end();
+      return;
     }
     await feed.ready;
     perSession.set(sessionKey, open + 1);
