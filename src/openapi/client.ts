@@ -236,10 +236,11 @@ function feedOperation(urlTemplate: string, op: JsonSchema | undefined, types: T
   const record = ((stream?.["x-event-data"] as JsonSchema | undefined)?.oneOf as JsonSchema[] | undefined)?.[0];
   if (!op || typeof op.operationId !== "string" || !record) return undefined;
   const filter = ((op.parameters ?? []) as JsonSchema[]).find((parameter) => parameter.in === "query" && parameter.name === "filter");
+  const listQuery = typeof op["x-list-query"] === "string" ? types.type({ $ref: `#/components/schemas/${op["x-list-query"]}` }, "") : undefined;
   return {
     path: [...op.operationId.split(".").slice(0, -1), "subscribe"], urlTemplate, pathParams: [], list: false,
     result: types.type(record, "  "), summary: String(op.summary ?? op.operationId),
-    feed: { query: filter ? `{ filter?: ${types.type(filter.schema as JsonSchema, "  ")} }` : "{}" },
+    feed: { query: listQuery ? `Pick<${listQuery}, "filter">` : filter ? `{ filter?: ${types.type(filter.schema as JsonSchema, "  ")} }` : "{}" },
   };
 }
 

@@ -62,6 +62,8 @@ export function eventsPath(app: string, name: string, endpoint: ModelEndpoint, m
         "and `resync` (data `{}`: reload). Each has an `id:` to resume from; comment lines are heartbeats. Sent after commit only.",
       security: [{ sessionCookie: [] }],
       parameters,
+      // The filters are the list's: a generated client types the query by that schema.
+      ...(filter ? { "x-list-query": `${models.register(endpoint, app, name)}ListQuery` } : {}),
       responses: {
         200: {
           description: "A text/event-stream of changes.",

@@ -1,16 +1,15 @@
 import { expect } from "chai";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { launchChromium } from "./chromium";
 import { startTestApp, type TestApp } from "../support/app";
+import { listen } from "../support/http";
 
 declare const window: any;
 
 /** Two browser windows on the demo page: what one writes, the other's list shows without a reload. */
 describe("the change feed in Chromium: two windows of the demo page", function () {
   let t: TestApp;
-  let server: Server;
+  let server: { url: string; close(): Promise<void> };
   let base: string;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -32,15 +31,14 @@ describe("the change feed in Chromium: two windows of the demo page", function (
 
   before(async () => {
     t = await startTestApp();
-    server = t.app.listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listen(t.app);
+    base = server.url;
     browser = await launchChromium();
   });
   after(async () => {
     for (const context of contexts) await context.close();
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     await t?.close();
     expect(pageErrors, "errors in the pages").to.deep.equal([]);
   });

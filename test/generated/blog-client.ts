@@ -565,20 +565,7 @@ export function createClient(options: ClientOptions = {}) {
         delete: (pk: number, options?: CallOptions): Promise<BlogCategoryDeleted> =>
           transport.data<BlogCategoryDeleted>(`/blog/category/${segment(pk)}/delete.json`, {}, options),
         /** Changes of blog.category records (Server-Sent Events): GET /blog/category/events */
-        subscribe: (query: { filter?: {
-    title?: string;
-    title__eq?: string;
-    title__ne?: string;
-    title__lt?: string;
-    title__lte?: string;
-    title__gt?: string;
-    title__gte?: string;
-    title__in?: string[] | string;
-    title__contains?: string;
-    title__icontains?: string;
-    title__startswith?: string;
-    title__isnull?: boolean;
-  } }, onChange: (change: Change<BlogCategory>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+        subscribe: (query: Pick<BlogCategoryListQuery, "filter">, onChange: (change: Change<BlogCategory>) => void, onError?: (error: AJAXError) => void): (() => void) =>
           transport.subscribe<BlogCategory>(`/blog/category/events`, query, onChange, onError),
       },
       article: {
@@ -615,64 +602,7 @@ export function createClient(options: ClientOptions = {}) {
             transport.data<BlogArticle[]>(`/blog/article/${segment(pk)}/tags/similar.json`, body, options),
         },
         /** Changes of blog.article records (Server-Sent Events): GET /blog/article/events */
-        subscribe: (query: { filter?: {
-    published?: boolean;
-    published__eq?: boolean;
-    published__ne?: boolean;
-    published__lt?: boolean;
-    published__lte?: boolean;
-    published__gt?: boolean;
-    published__gte?: boolean;
-    published__in?: boolean[] | string;
-    published__isnull?: boolean;
-    category?: number;
-    category__eq?: number;
-    category__ne?: number;
-    category__lt?: number;
-    category__lte?: number;
-    category__gt?: number;
-    category__gte?: number;
-    category__in?: number[] | string;
-    category__isnull?: boolean;
-    author?: number;
-    author__eq?: number;
-    author__ne?: number;
-    author__lt?: number;
-    author__lte?: number;
-    author__gt?: number;
-    author__gte?: number;
-    author__in?: number[] | string;
-    author__isnull?: boolean;
-    title?: string;
-    title__eq?: string;
-    title__ne?: string;
-    title__lt?: string;
-    title__lte?: string;
-    title__gt?: string;
-    title__gte?: string;
-    title__in?: string[] | string;
-    title__contains?: string;
-    title__icontains?: string;
-    title__startswith?: string;
-    title__isnull?: boolean;
-    createdAt?: string;
-    createdAt__eq?: string;
-    createdAt__ne?: string;
-    createdAt__lt?: string;
-    createdAt__lte?: string;
-    createdAt__gt?: string;
-    createdAt__gte?: string;
-    createdAt__in?: string[] | string;
-    createdAt__isnull?: boolean;
-    /** Records with this tag. */
-    tags?: string;
-    /** Records with all of these tags. */
-    tags__all?: TagNames;
-    /** Records with any of these tags. */
-    tags__any?: TagNames;
-    /** Records with none of these tags. */
-    tags__none?: TagNames;
-  } }, onChange: (change: Change<BlogArticle>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+        subscribe: (query: Pick<BlogArticleListQuery, "filter">, onChange: (change: Change<BlogArticle>) => void, onError?: (error: AJAXError) => void): (() => void) =>
           transport.subscribe<BlogArticle>(`/blog/article/events`, query, onChange, onError),
       },
       comment: {
@@ -692,17 +622,7 @@ export function createClient(options: ClientOptions = {}) {
         delete: (pk: number, options?: CallOptions): Promise<BlogCommentDeleted> =>
           transport.data<BlogCommentDeleted>(`/blog/comment/${segment(pk)}/delete.json`, {}, options),
         /** Changes of blog.comment records (Server-Sent Events): GET /blog/comment/events */
-        subscribe: (query: { filter?: {
-    article?: number;
-    article__eq?: number;
-    article__ne?: number;
-    article__lt?: number;
-    article__lte?: number;
-    article__gt?: number;
-    article__gte?: number;
-    article__in?: number[] | string;
-    article__isnull?: boolean;
-  } }, onChange: (change: Change<BlogComment>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+        subscribe: (query: Pick<BlogCommentListQuery, "filter">, onChange: (change: Change<BlogComment>) => void, onError?: (error: AJAXError) => void): (() => void) =>
           transport.subscribe<BlogComment>(`/blog/comment/events`, query, onChange, onError),
       },
       user: {
@@ -713,20 +633,7 @@ export function createClient(options: ClientOptions = {}) {
         get: (pk: number, options?: CallOptions): Promise<BlogUser> =>
           transport.data<BlogUser>(`/blog/user/${segment(pk)}/get.json`, {}, options),
         /** Changes of blog.user records (Server-Sent Events): GET /blog/user/events */
-        subscribe: (query: { filter?: {
-    username?: string;
-    username__eq?: string;
-    username__ne?: string;
-    username__lt?: string;
-    username__lte?: string;
-    username__gt?: string;
-    username__gte?: string;
-    username__in?: string[] | string;
-    username__contains?: string;
-    username__icontains?: string;
-    username__startswith?: string;
-    username__isnull?: boolean;
-  } }, onChange: (change: Change<BlogUser>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+        subscribe: (query: Pick<BlogUserListQuery, "filter">, onChange: (change: Change<BlogUser>) => void, onError?: (error: AJAXError) => void): (() => void) =>
           transport.subscribe<BlogUser>(`/blog/user/events`, query, onChange, onError),
       },
     },
