@@ -125,7 +125,9 @@ export class RedisBus implements ChangeBus {
   private subscriber?: ReturnType<typeof createClient>;
 
   constructor(url: string, private readonly channel: string) {
-    this.publisher = createClient({ url });
+    // While Redis is away a publish fails at once (its note is lost; subscribers resync when the
+    // subscription comes back) instead of queueing without limit.
+    this.publisher = createClient({ url, disableOfflineQueue: true });
     this.publisher.on("error", () => { /* reconnects by itself */ });
   }
 

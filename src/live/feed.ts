@@ -188,7 +188,9 @@ export class LiveFeed {
       try {
         await this.deliverToUser(note, pk, gone, group);
       } catch (error) {
+        // The database away, a hook that threw: these subscribers cannot know what changed.
         this.report(error);
+        for (const subscriber of group) subscriber.stream.event(note.id, "resync", "{}");
       }
     }
   }

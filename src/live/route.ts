@@ -53,7 +53,7 @@ export function eventsHandler(
       res.end();
       return;
     }
-    await feed.ready;
+    await feed.ready.catch(() => { throw new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } }); });
     perSession.set(sessionKey, open + 1);
     const subscriber: Subscriber = {
       endpoint, key: endpoint.metadata.target, ctx, query,
