@@ -64,7 +64,7 @@ export class MemoryBus implements ChangeBus {
 
 /**
  * PostgreSQL `LISTEN/NOTIFY` on a connection of its own (not one of the pool's, which it
- * would hold for good). A lost connection is reopened, and subscribers are told to resync.
+ * would hold for good). A lost connection is reopened, and then subscribers are told to resync.
  */
 export class PostgresBus implements ChangeBus {
   readonly kind = "postgres";
@@ -90,17 +90,17 @@ export class PostgresBus implements ChangeBus {
       client.on("end", () => {
         if (this.closed || this.client !== client) return;
         this.client = undefined;
-        lost();
-        this.retry = setTimeout(() => { connect().catch(() => reconnectLater()); }, 500);
+        reconnectLater();
       });
       await client.connect();
       await client.query(`LISTEN "${this.channel}"`);
       if (this.closed) return void (await client.end().catch(() => {}));
       this.client = client;
     };
+    // Subscribers are told to resync once it listens again: that covers what was sent meanwhile.
     const reconnectLater = () => {
       if (this.closed) return;
-      this.retry = setTimeout(() => { connect().then(lost, reconnectLater); }, 1000);
+      this.retry = setTimeout(() => { connect().then(lost, reconnectLater); }, 500);
     };
     // A database that is away at start-up is waited for, as after a lost connection.
     await connect().catch(reconnectLater);

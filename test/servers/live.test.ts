@@ -83,5 +83,26 @@ for (const setup of setups) {
       await resumed.until(() => resumed.events.length === 2, 5000, "the missed events");
       expect(resumed.events.map((e) => [e.event, e.data.pk ?? e.data.id])).to.deep.equal([["deleted", published.id], ["created", later.id]]);
     });
+
+    if (setup.bus === "postgres") {
+      it("tells its subscribers to resync when the LISTEN connection is lost, and listens again", async () => {
+        const { t, first, second } = instances;
+        const bob = new CookieClient();
+        await bob.login(first.url, "bob");
+        const reader = await EventReader.open(`${first.url}/ajax/blog/article/events`, cookieHeader(bob.cookies));
+        readers.push(reader);
+        const database = new URL(t.database.url).pathname.slice(1);
+        const killed = await t.dataSource.query(
+          "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN %'", [database]);
+        expect(killed.length).to.equal(2);
+        await reader.next((e) => e.event === "resync", 5000);
+        // The resync comes once it listens again: a write on the other server now arrives.
+        const alice = new CookieClient();
+        await alice.login(second.url, "alice");
+        const article = (await alice.post(second.url, "/ajax/blog/article.json", { title: "After the cut", published: true })).body.data;
+        await reader.next((e) => e.event === "created" && e.data.id === article.id);
+        expect(reader.events.some((e) => e.event === "created" && e.data.title === "After the cut")).to.equal(true);
+      });
+    }
   });
 }
