@@ -103,9 +103,10 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
   it("applies the list's filters per subscriber: only matching records, deleted when one stops matching", async () => {
     const inNews = await open(bob, `?filter[category]=${news}`);
     const titled = await open(bob, "?filter[title__icontains]=weather");
+    const tagged = await open(bob, "?filter[tags__any]=storm,rain&filter[published]=true");
     const unfiltered = await open(bob);
     const elsewhere = await post(bob, "/ajax/blog/article.json", { title: "Elsewhere", published: true, category: other });
-    const here = await post(bob, "/ajax/blog/article.json", { title: "Weather here", published: true, category: news });
+    const here = await post(bob, "/ajax/blog/article.json", { title: "Weather here", published: true, category: news, tags: "rain" });
     expect((await inNews.next((e) => e.event === "created")).data.id).to.equal(here.id);
     expect((await titled.next((e) => e.event === "created")).data.id).to.equal(here.id);
     await unfiltered.until(() => unfiltered.events.length === 2, 5000, "two events");
@@ -114,6 +115,10 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     expect((await inNews.next((e) => e.event === "deleted")).data).to.deep.equal({ pk: here.id });
     expect((await titled.next((e) => e.event === "updated")).data.category.id).to.equal(other);
     expect(inNews.events.some((e) => e.data.id === elsewhere.id || e.data.pk === elsewhere.id)).to.equal(false);
+    await tagged.until(() => tagged.events.length === 2, 5000, "the tag-filtered feed's two events");
+    expect(tagged.events.map((e) => [e.event, e.data.id ?? e.data.pk])).to.deep.equal([["created", here.id], ["updated", here.id]]);
+    await post(bob, `/ajax/blog/article/${here.id}/tags/clear.json`);
+    expect((await tagged.next((e) => e.event === "deleted")).data).to.deep.equal({ pk: here.id });
   });
 
   it("sends nothing for a rolled-back batch, and a batch's events once after its commit", async () => {
