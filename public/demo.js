@@ -48,6 +48,7 @@
     $("#whoami").text(user ? `Logged in as ${user.username}${user.isStaff ? " (staff)" : ""}` : "Not logged in");
     if (user) loadArticles();
     else $("#article-list, #stats").empty();
+    followArticles(Boolean(user));
   }
 
   async function loadStats() {
@@ -116,6 +117,24 @@
   }
 
   $("#refresh-articles").on("click", loadArticles);
+
+  // Other windows' writes arrive through the change feed (docs/live.md): each change as this
+  // user's get would answer it, `deleted` when an article leaves this user's view.
+  let stopFollowing = null;
+  function followArticles(on) {
+    if (stopFollowing) stopFollowing();
+    stopFollowing = null;
+    $("#live-status").text(on ? "live" : "").toggleClass("good", on);
+    if (!on) return;
+    stopFollowing = articles.subscribe({}, (change) => {
+      const current = $(`#article-list > [data-pk="${change.data && (change.data.id ?? change.data.pk)}"]`);
+      if (change.type === "resync") return loadArticles();
+      if (change.type === "deleted") current.remove();
+      else if (current.length > 0) current.replaceWith(renderArticle(change.data));
+      else $("#article-list").prepend(renderArticle(change.data));
+      log(`${change.type} article ${change.data.id ?? change.data.pk} (live)`);
+    }, () => $("#live-status").text("offline").removeClass("good"));
+  }
 
   $("#article-list").on("submit", ".tag-form", async function (event) {
     event.preventDefault();

@@ -28,6 +28,8 @@ export interface RequestContext<P = Record<string, unknown>, U = any> {
   dataSource: DataSource;
   /** The transaction's manager inside a write, else the DataSource's. */
   manager: EntityManager;
+  /** Set inside a batch: the batch's transaction, which every op of the batch joins (see `throughGate`). */
+  ambient?: EntityManager;
   /** Commands for the page (Sijax's obj_response): `ctx.commands.alert("Hi")`. */
   commands: ResponseCommands;
 }

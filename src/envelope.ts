@@ -20,7 +20,7 @@ export interface ListEnvelope<T = unknown> extends SuccessEnvelope<T[]> {
 /** The JSON every failed call answers with. */
 export interface ErrorEnvelope {
   success: false;
-  data: { code: number; message: string };
+  data: { code: number; message: string; index?: number };
   errors?: FieldErrors;
 }
 
@@ -75,6 +75,7 @@ export function sendError(req: Request, res: Response, error: AJAXError): void {
       title: TITLES[error.code] ?? "Error",
       status: error.code,
       detail: error.message,
+      ...error.data,
     };
     if (error.errors) {
       problem.errors = Object.entries(error.errors).flatMap(([field, messages]) =>
@@ -86,7 +87,7 @@ export function sendError(req: Request, res: Response, error: AJAXError): void {
     res.end(JSON.stringify(problem));
     return;
   }
-  const body: ErrorEnvelope = { success: false, data: { code: error.code, message: error.message } };
+  const body: ErrorEnvelope = { success: false, data: { code: error.code, message: error.message, ...error.data } };
   if (error.errors) body.errors = error.errors;
   sendJson(res, error.code, body);
 }

@@ -7,6 +7,8 @@ export interface AJAXErrorExtra {
   errors?: FieldErrors;
   /** Response headers to set with the error (`Allow`, `Retry-After`, ...). */
   headers?: Record<string, string>;
+  /** More members of the envelope's `data` besides `code` and `message` (a batch's `index`). */
+  data?: Record<string, unknown>;
 }
 
 /**
@@ -20,6 +22,7 @@ export class AJAXError extends Error {
   readonly code: number;
   readonly errors?: FieldErrors;
   readonly headers?: Record<string, string>;
+  readonly data?: Record<string, unknown>;
 
   constructor(code: number, message: string, extra: AJAXErrorExtra = {}) {
     super(message);
@@ -27,6 +30,7 @@ export class AJAXError extends Error {
     this.code = code;
     this.errors = extra.errors;
     this.headers = extra.headers;
+    this.data = extra.data;
   }
 }
 

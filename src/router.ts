@@ -14,7 +14,9 @@ import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, 
 import { buildContext, dispatch, type CallHooks } from "./http/dispatch";
 import { getOnly } from "./http/get-only";
 import { healthRoute } from "./http/health";
-import { resolveRoute, type Route } from "./http/routes";
+import { BATCH_PATH, resolveRoute, type Route } from "./http/routes";
+import { batchRunner, DEFAULT_MAX_BATCH_OPS, type BatchOptions } from "./batch/batch";
+import { createLive, type LiveFeed, type LiveOptions } from "./live";
 import { apiSecurityHeaders } from "./http/security-headers";
 import { Registry, type AjaxApp } from "./registry";
 import { ResponseCommands } from "./rpc/commands";
@@ -59,6 +61,10 @@ export interface AjaxOptions {
   onError?(error: unknown, req: Request): void;
   /** The `info` of `GET /openapi.json`; `false` turns off it and the docs page. */
   openapi?: OpenApiOptions | false;
+  /** `POST /batch.json` (CONTRACT.md §10): its op limit; `false` turns the route off. */
+  batch?: BatchOptions | false;
+  /** The change feed `GET /<app>/<model>/events` (docs/live.md): its limits and bus; `false` turns it off. */
+  live?: LiveOptions | false;
 }
 
 /** The session cookie's name unless {@link SessionOptions.cookieName} says otherwise. */
@@ -75,6 +81,8 @@ export interface Ajax {
   close(): Promise<void>;
   /** The OpenAPI 3.1 document of what is registered (paths relative to the mount), built once at start-up. */
   openapi?: OpenApiDocument;
+  /** The change feed, unless turned off: `live.publish({app, model, pk, op})` for writes the ops do not see. */
+  live?: LiveFeed;
 }
 
 
@@ -130,12 +138,21 @@ export function createAjax(options: AjaxOptions): Ajax {
   const openapi = options.openapi === false ? undefined : buildOpenApiDocument({
     ...options.openapi, registry, userEndpoint: registry.endpointFor(dataSource.getMetadata(options.auth.userEntity)),
     sessionCookie: options.session.cookieName,
+    batchMaxOps: options.batch === false ? undefined : options.batch?.maxOps ?? DEFAULT_MAX_BATCH_OPS, live: options.live !== false,
   });
   if (openapi) router.use(openApiRoutes(openapi));
 
+  const contextFor = (req: Request, res: Response, route: Route) => buildContext(req, res, route, {
+    dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
+  }, authRuntime.isStaff);
+  const live = options.live === false ? undefined : createLive(dataSource, registry, {
+    redisUrl: options.session.redisUrl, ...options.live,
+  }, (error) => console.error("ajax-endpoints: change feed", error), contextFor);
+  if (live) router.get(live.path, ...sessionChain, live.handler);
+
   // Every other path: resolve it first, so that unknown routes cost no session lookup.
   router.use((req: Request, res: Response, next: NextFunction) => {
-    const route = resolveRoute(registry, req.path);
+    const route: Route | undefined = req.path === BATCH_PATH ? { kind: "batch" } : resolveRoute(registry, req.path);
     if (!route) return next(new AJAXError(404, Messages.notFound));
     if (req.method !== "POST") return next(new AJAXError(405, Messages.methodNotAllowed, { headers: { Allow: "POST" } }));
     req.ajaxRoute = route;
@@ -151,12 +168,11 @@ export function createAjax(options: AjaxOptions): Ajax {
     next();
   });
   const types = options.types ?? new WireTypes();
+  const runBatch = options.batch === false ? undefined : batchRunner(registry, options.batch);
   router.use(async (req: Request, res: Response) => {
     const route = req.ajaxRoute!;
-    const ctx = buildContext(req, res, route, {
-      dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
-    }, authRuntime.isStaff);
-    await dispatch(route, ctx, { auth, toError, hooks: options.hooks, types });
+    const ctx = contextFor(req, res, route);
+    await dispatch(route, ctx, { auth, toError, hooks: options.hooks, types, runBatch, committed: live?.committed });
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const failure = toError(error);
@@ -164,7 +180,11 @@ export function createAjax(options: AjaxOptions): Ajax {
     sendError(req, res, failure);
   });
 
-  return { router, session: sessionChain, registry, close: sessions.close, openapi };
+  const close = async () => {
+    await live?.feed.close();
+    await sessions.close();
+  };
+  return { router, session: sessionChain, registry, close, openapi, live: live?.feed };
 }
 
 /** Which routes take files, and the gate an upload passes before its first file is written. */

@@ -180,4 +180,19 @@ describe("the generated TypeScript client (test/generated/blog-client.ts)", () =
       rmSync(project, { recursive: true, force: true });
     }
   });
+
+  it("runs a batch (one transaction) and offers each model's change feed as subscribe(query, onChange)", async () => {
+    const alice = browser();
+    await alice.auth.login({ username: "alice", password: "alice-password" });
+    const [category, article] = await alice.batch({ ops: [
+      { op: "blog/category", body: { title: "Typed batch" } },
+      { op: "blog/article", body: { title: "Typed", category: { $ref: "0.id" } } },
+    ] }) as [{ id: number }, { category: { id: number } }];
+    expect(article.category.id).to.equal(category.id);
+    const refused = await failure(alice.batch({ ops: [{ op: "blog/say_hi" }, { op: "blog/nothing" }] }));
+    expect([refused.status, refused.message]).to.deep.equal([404, "Not found."]);
+    expect(alice.blog.article.subscribe).to.be.a("function");
+    // Node 20 has no EventSource: the feed is for browsers (test/browser/live.test.ts runs it there).
+    expect(() => alice.blog.article.subscribe({ filter: { published: true } }, () => {})).to.throw(AJAXError, /EventSource/);
+  });
 });

@@ -16,12 +16,14 @@ describe("OpenAPI contract: each documented route answers as documented", () => 
   let server: Server;
   let contract: ContractChecker;
   let alice: CookieJar;
+  let baseUrl: string;
 
   before(async () => {
     t = await startTestApp();
     server = t.app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ajax`;
+    baseUrl = base;
     const document = (await (await fetch(`${base}/openapi.json`)).json()) as OpenApiDocument;
     contract = new ContractChecker(document, base);
     alice = new CookieJar();
@@ -144,6 +146,35 @@ describe("OpenAPI contract: each documented route answers as documented", () => 
     expect(response.status).to.equal(405);
     expect(response.headers.get("allow")).to.equal("POST");
     contract.check("POST", "/blog/echo.json", { status: 405, contentType: "application/json", body: await response.json(), headers: response.headers });
+  });
+
+  it("the batch route and the change feeds answer as documented (docs/live.md)", async () => {
+    const data = ok(await contract.call(alice, "POST", "/batch.json", { body: { ops: [
+      { op: "blog/category", body: { title: "Batched for the contract" } },
+      { op: "blog/article", body: { title: "In it", category: { $ref: "0.id" } } },
+    ] } }));
+    expect(data[1].category.id).to.equal(data[0].id);
+    const failed = await contract.call(alice, "POST", "/batch.json", { body: { ops: [{ op: "blog/say_hi" }, { op: "blog/nothing" }] } });
+    expect(failed.body.data).to.deep.equal({ code: 404, message: "Not found.", index: 1 });
+    expect((await contract.call(alice, "POST", "/batch.json", { body: { ops: [] } })).status).to.equal(400);
+
+    const feeds = contract.operations().filter((operation) => operation.startsWith("GET ") && operation.endsWith("/events"));
+    expect(feeds).to.include("GET /blog/article/events");
+    for (const operation of feeds) {
+      const template = operation.slice(4);
+      expect((await contract.call(new CookieJar(), "GET", template)).status, template).to.equal(401);
+      const refused = await alice.fetch(`${baseUrl}${template}?filter[nope]=1`, { headers: { Accept: "application/json" } });
+      expect(refused.status, template).to.equal(400);
+      contract.check("GET", template, { status: 400, contentType: "application/json", body: await refused.json(), headers: refused.headers });
+      // The stream itself: its first bytes, then the client goes away.
+      const abort = new AbortController();
+      const response = await alice.fetch(`${baseUrl}${template}`, { headers: { Accept: "text/event-stream" }, signal: abort.signal });
+      const reader = response.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      abort.abort();
+      expect(first).to.match(/^retry: \d+/);
+      contract.check("GET", template, { status: response.status, contentType: "text/event-stream", body: first, headers: response.headers });
+    }
   });
 
   it("every documented operation was exercised; one added later is at least called and checked", async () => {

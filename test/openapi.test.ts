@@ -59,7 +59,7 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
 
   it("documents every registered route, and nothing that is not registered", () => {
     const posts = Object.entries(document.paths).filter(([, item]) => (item as { post?: unknown }).post).map(([path]) => path);
-    const expected = ["/auth/login.json", "/auth/logout.json", "/auth/user.json"];
+    const expected = ["/auth/login.json", "/auth/logout.json", "/auth/user.json", "/batch.json"];
     for (const [name, endpoint] of blog.models) {
       if (endpoint.ops.includes("create")) expected.push(`/blog/${name}.json`);
       if (endpoint.ops.includes("list")) expected.push(`/blog/${name}/list.json`);
@@ -71,7 +71,8 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
     for (const name of blog.endpoints.keys()) expected.push(`/blog/${name}.json`);
     expect([...posts].sort()).to.deep.equal([...expected].sort());
     const gets = Object.entries(document.paths).filter(([, item]) => (item as { get?: unknown }).get).map(([path]) => path);
-    expect(gets.sort()).to.deep.equal(["/client.js", "/csrf.json", "/docs", "/health.json", "/interface.js", "/openapi.json"]);
+    const feeds = [...blog.models].filter(([, endpoint]) => endpoint.ops.includes("list")).map(([name]) => `/blog/${name}/events`);
+    expect(gets.sort()).to.deep.equal(["/client.js", "/csrf.json", "/docs", "/health.json", "/interface.js", "/openapi.json", ...feeds].sort());
   });
 
   it("shows records by their readable fields, hydrated relations as the related record or its pk", () => {

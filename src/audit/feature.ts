@@ -85,6 +85,7 @@ export function audit(): EndpointFeature {
     recordOps: {
       history: {
         summary: "The record's changes, newest first",
+        readOnly: true,
         body: {
           type: "object", additionalProperties: false,
           properties: { current_page: { type: "integer", minimum: 1, default: 1 }, items_per_page: { type: "integer", minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE } },

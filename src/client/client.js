@@ -145,7 +145,10 @@
   function errorFromEnvelope(body, status) {
     const data = body && isPlainObject(body.data) ? body.data : {};
     const message = typeof data.message === "string" ? data.message : `Request failed (HTTP ${status}).`;
-    return new AJAXError(message, { status, code: typeof data.code === "number" ? data.code : status, errors: isPlainObject(body && body.errors) ? body.errors : {} });
+    const error = new AJAXError(message, { status, code: typeof data.code === "number" ? data.code : status, errors: isPlainObject(body && body.errors) ? body.errors : {} });
+    // A batch's failing op.
+    if (typeof data.index === "number") error.index = data.index;
+    return error;
   }
 
   /** The envelope of a response's text, or the AJAXError it stands for. */
@@ -459,6 +462,80 @@
     return values;
   }
 
+  // ---- the change feed (CONTRACT.md §10, docs/live.md) --------------------------------------
+
+  const FEED_EVENTS = ["created", "updated", "deleted", "resync"];
+
+  /** `{filter: {category: 3, tags__any: ["a", "b"]}}` as the feed's query string (lists joined by commas). */
+  function feedQuery(query) {
+    const parts = [];
+    const filters = (query && query.filter) || {};
+    for (const key of Object.keys(query || {})) {
+      if (key !== "filter") throw new AJAXError(`The change feed takes filter only, not "${key}".`);
+    }
+    for (const [field, value] of Object.entries(filters)) {
+      if (FORBIDDEN_KEYS.has(field)) continue;
+      const text = Array.isArray(value) ? value.join(",") : value === null ? "" : String(value);
+      parts.push(`${encodeURIComponent(`filter[${field}]`)}=${encodeURIComponent(text)}`);
+    }
+    return parts.length > 0 ? `?${parts.join("&")}` : "";
+  }
+
+  /**
+   * Subscribes to a model's changes: onChange({type, data, id}) for each `created`, `updated`,
+   * `deleted` ({pk}) and `resync` (reload what you show). The browser's EventSource reconnects
+   * by itself and resumes with Last-Event-ID. onError(error) hears of a refused or lost feed.
+   * Returns the function that ends the subscription.
+   */
+  function subscribe(app, name, query, onChange, onError) {
+    if (typeof onChange !== "function") throw new TypeError("subscribe(query, onChange): onChange must be a function");
+    if (typeof global.EventSource !== "function") throw new AJAXError("This browser has no EventSource.");
+    const source = new global.EventSource(url(`/${checkName("app", app)}/${checkName("model", name)}/events${feedQuery(query)}`), { withCredentials: true });
+    for (const type of FEED_EVENTS) {
+      source.addEventListener(type, (event) => {
+        let data;
+        try {
+          data = JSON.parse(event.data);
+        } catch (cause) {
+          if (onError) onError(new AJAXError("Malformed change event.", { cause }));
+          return;
+        }
+        onChange({ type, data, id: event.lastEventId });
+      });
+    }
+    source.addEventListener("error", () => {
+      // CLOSED: the server refused the feed (401, 403, 400, 429); CONNECTING: it reconnects by itself.
+      if (source.readyState === 2 && onError) onError(new AJAXError("The change feed was refused or closed."));
+    });
+    return () => source.close();
+  }
+
+  /** The same changes as an async iterator: `for await (const change of AJAX.models.blog.article.changes(query))`; `break` ends it. */
+  function changes(app, name, query) {
+    const queue = [];
+    let wake = null;
+    let failure = null;
+    const push = (item) => {
+      queue.push(item);
+      if (wake) wake();
+    };
+    const stop = subscribe(app, name, query, push, (error) => { failure = error; if (wake) wake(); });
+    return {
+      [Symbol.asyncIterator]() { return this; },
+      async next() {
+        while (queue.length === 0 && !failure) await new Promise((resolve) => { wake = resolve; });
+        wake = null;
+        if (queue.length > 0) return { value: queue.shift(), done: false };
+        stop();
+        throw failure;
+      },
+      async return() {
+        stop();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
   // ---- models and the generated interface -------------------------------------------------
 
   /**
@@ -493,10 +570,15 @@
       recordOp: (op, pk, params, options) => dataOf(`${at(pk)}/${checkName("op", op)}.json`, params, options),
       /** A model-level op the endpoint declares: POST <model>/<op>.json. */
       modelOp: (op, params, options) => dataOf(`${base}/${checkName("op", op)}.json`, params, options),
+      /** The change feed: onChange({type, data, id}); returns the unsubscribe function. */
+      subscribe: (query, onChange, onError) => subscribe(app, name, query, onChange, onError),
+      /** The change feed as an async iterator. */
+      changes: (query) => changes(app, name, query),
     };
     if (!description) return helpers;
     const ops = new Set(description.ops || []);
     for (const op of ["get", "list", "create", "update", "delete"]) if (!ops.has(op)) delete helpers[op];
+    if (!ops.has("list")) { delete helpers.subscribe; delete helpers.changes; }
     const featureOps = description.featureOps || [];
     if (!featureOps.some((path) => path.startsWith("tags/"))) delete helpers.tags;
     // A feature's one-name record op (restore, history) gets a method of its name: (pk, params).
@@ -545,7 +627,16 @@
   global.AJAX = {
     AJAXError,
     call,
+    /**
+     * Several ops in one transaction: batch([{op: "blog/article", body: {...}}, ...]) resolves
+     * with each op's data, or rejects with the first failing op's error (its `index` set).
+     */
+    batch(ops, options) {
+      return post("/batch.json", { ops }, { decodeTypes: false, ...options }).then((envelope) => envelope.data);
+    },
     stream,
+    subscribe,
+    changes,
     upload,
     post,
     formValues,

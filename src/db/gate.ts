@@ -104,11 +104,19 @@ export function gateOf(dataSource: DataSource): DatabaseGate {
 /**
  * Runs a request's work through its DataSource's gate, in one transaction for `"write"`, with
  * `holder.manager` pointed at the gate's manager (the transaction's), so that every query the
- * work makes through the context lands where it should.
+ * work makes through the context lands where it should. A holder with an `ambient` manager
+ * (a batch) runs the work in that transaction, whatever the mode.
  */
 export function throughGate<T>(
-  holder: { dataSource: DataSource; manager: EntityManager }, mode: "read" | "write", work: (manager: EntityManager) => Promise<T> | T,
+  holder: { dataSource: DataSource; manager: EntityManager; ambient?: EntityManager }, mode: "read" | "write", work: (manager: EntityManager) => Promise<T> | T,
 ): Promise<T> {
+  // Inside a batch the batch's transaction is already open (and on SQLite the gate already
+  // held): every op joins it instead of opening its own, or waiting for a door it holds.
+  const ambient = holder.ambient;
+  if (ambient) {
+    holder.manager = ambient;
+    return Promise.resolve().then(() => work(ambient));
+  }
   const gate = gateOf(holder.dataSource);
   const run = async (manager: EntityManager) => {
     holder.manager = manager;

@@ -23,6 +23,16 @@ export interface DispatchDeps {
   hooks?: CallHooks;
   /** Custom wire types of ad-hoc endpoints' bodies and responses. */
   types?: WireTypes;
+  /** Runs `POST /batch.json` (src/batch); without it the route is a `404`. */
+  runBatch?(ctx: RequestContext, deps: DispatchDeps): Promise<CallOutcome>;
+  /** Told about each call that succeeded, after its transaction committed (the change feed listens here). */
+  committed?(route: Route, ctx: RequestContext, data: unknown): void;
+}
+
+/** What a call answers with when it succeeded: its data and extra envelope members (a list's `total`). */
+export interface CallOutcome {
+  data: unknown;
+  extra?: Record<string, unknown>;
 }
 
 /** Before and after every call: logging, metrics, adding commands. */
@@ -107,8 +117,17 @@ async function encodeReturnedRecords(endpoint: ModelEndpoint, result: unknown, c
  * commands. Errors propagate to the router's error handler, which writes the error envelope.
  */
 export async function dispatch(route: Route, ctx: RequestContext, deps: DispatchDeps): Promise<void> {
+  const outcome = await runCall(route, ctx, deps);
+  if (!outcome) return;
+  if (route.kind !== "batch") deps.committed?.(route, ctx, outcome.data);
+  const commands = ctx.commands.drain();
+  sendSuccess(ctx.res, outcome.data, { ...(commands.length > 0 ? { commands } : {}), ...outcome.extra });
+}
+
+/** Runs a resolved route between the call hooks, without answering (a batch runs each op through it). */
+export async function runCall(route: Route, ctx: RequestContext, deps: DispatchDeps): Promise<CallOutcome | undefined> {
   await deps.hooks?.before?.(ctx);
-  let outcome: { data: unknown; extra?: Record<string, unknown> } | undefined;
+  let outcome: CallOutcome | undefined;
   try {
     outcome = await runRoute(route, ctx, deps);
   } catch (error) {
@@ -116,13 +135,14 @@ export async function dispatch(route: Route, ctx: RequestContext, deps: Dispatch
     throw error;
   }
   await deps.hooks?.after?.(ctx, { data: outcome?.data });
-  if (!outcome) return;
-  const commands = ctx.commands.drain();
-  sendSuccess(ctx.res, outcome.data, { ...(commands.length > 0 ? { commands } : {}), ...outcome.extra });
+  return outcome;
 }
 
-async function runRoute(route: Route, ctx: RequestContext, deps: DispatchDeps): Promise<{ data: unknown; extra?: Record<string, unknown> } | undefined> {
+async function runRoute(route: Route, ctx: RequestContext, deps: DispatchDeps): Promise<CallOutcome | undefined> {
   switch (route.kind) {
+    case "batch":
+      if (!deps.runBatch) throw new AJAXError(404, Messages.notFound);
+      return deps.runBatch(ctx, deps);
     case "auth":
       if (route.op === "login") {
         refuseUnknownFields(ctx.params, ["username", "password"]);
@@ -149,14 +169,19 @@ async function runRoute(route: Route, ctx: RequestContext, deps: DispatchDeps): 
   }
 }
 
+/** The `app`, `name` and `op` a context of this route carries. */
+export function callNames(route: Route): Pick<RequestContext, "app" | "name" | "op"> {
+  if (route.kind === "auth") return { app: "auth", name: route.op, op: route.op };
+  if (route.kind === "batch") return { app: "", name: "batch", op: "batch" };
+  return { app: route.app, name: route.name, op: route.kind === "adhoc" ? "call" : route.op };
+}
+
 /** Builds the context of a call. */
 export function buildContext(req: Request, res: Response, route: Route, base: Pick<RequestContext, "dataSource" | "commands">, isStaff: (user: unknown) => boolean): RequestContext {
   const user = req.user ?? null;
   return {
     req, res, user, isStaff: user !== null && isStaff(user),
-    app: route.kind === "auth" ? "auth" : route.app,
-    name: route.kind === "auth" ? route.op : route.name,
-    op: route.kind === "adhoc" ? "call" : route.op,
+    ...callNames(route),
     params: req.body as Record<string, unknown>,
     files: req.files ?? [],
     fromForm: req.bodyFromForm === true,

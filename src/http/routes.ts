@@ -14,7 +14,11 @@ export type Route =
   | { kind: "auth"; op: string }
   | { kind: "model"; app: string; name: string; endpoint: ModelEndpoint; op: string }
   | { kind: "record"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown }
-  | { kind: "feature"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown; run: FeatureRecordOp["run"] };
+  | { kind: "feature"; app: string; name: string; endpoint: ModelEndpoint; op: string; pk: unknown; run: FeatureRecordOp["run"] }
+  | { kind: "batch" };
+
+/** `POST /batch.json`: several ops in one transaction (CONTRACT.md §10; src/batch). */
+export const BATCH_PATH = "/batch.json";
 
 
 function decodeSegment(segment: string): string | undefined {

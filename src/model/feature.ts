@@ -27,6 +27,8 @@ export interface FeatureRecordOp {
   bodyRequired?: boolean;
   /** The answer's `data`; `"record"` or `"records"` for the endpoint's own record schema. */
   data: FeatureSchema | "record" | "records";
+  /** It only reads (`similar`, `history`): the change feed announces nothing after it. */
+  readOnly?: boolean;
 }
 
 /**

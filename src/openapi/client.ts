@@ -12,6 +12,8 @@ interface ClientOperation {
   result: string;
   list: boolean;
   summary: string;
+  /** A change feed (GET, Server-Sent Events): `subscribe(query, onChange)` instead of a POST. */
+  feed?: { query: string };
 }
 
 type Tree = Map<string, Tree | ClientOperation>;
@@ -54,6 +56,12 @@ export interface ListPage<T> {
   current_page: number;
   items_per_page: number;
 }
+
+/** One change of a model's change feed (docs/live.md). */
+export type Change<T> =
+  | { type: "created" | "updated"; data: T; id: string }
+  | { type: "deleted"; data: { pk: string | number }; id: string }
+  | { type: "resync"; data: Record<string, never>; id: string };
 
 /** Every failure: \`status\` is the HTTP status (0 when no response came), \`code\` the envelope's code. */
 export class AJAXError extends Error {
@@ -165,6 +173,22 @@ function createTransport(options: ClientOptions) {
     async data<T>(path: string, body: unknown, call?: CallOptions): Promise<T> {
       return (await post(path, body, call)).data as T;
     },
+    /** Opens a change feed with the browser's EventSource (it reconnects and resumes by itself); returns the unsubscribe function. */
+    subscribe<T>(path: string, query: { filter?: object }, onChange: (change: Change<T>) => void, onError?: (error: AJAXError) => void): () => void {
+      const EventSourceClass = (globalThis as { EventSource?: new (url: string, init: object) => any }).EventSource;
+      if (typeof EventSourceClass !== "function") throw new AJAXError("No EventSource here: subscribe from a browser.");
+      const parts = Object.entries(query.filter ?? {}).map(([field, value]) =>
+        \`\${encodeURIComponent(\`filter[\${field}]\`)}=\${encodeURIComponent(Array.isArray(value) ? value.join(",") : String(value))}\`);
+      const source = new EventSourceClass(\`\${baseUrl}\${path}\${parts.length > 0 ? "?" + parts.join("&") : ""}\`, { withCredentials: credentials === "include" });
+      for (const type of ["created", "updated", "deleted", "resync"]) {
+        source.addEventListener(type, (event: { data: string; lastEventId: string }) =>
+          onChange({ type, data: JSON.parse(event.data), id: event.lastEventId } as Change<T>));
+      }
+      source.addEventListener("error", () => {
+        if (source.readyState === 2) onError?.(new AJAXError("The change feed was refused or closed."));
+      });
+      return () => source.close();
+    },
     async page<T>(path: string, body: unknown, call?: CallOptions): Promise<ListPage<T>> {
       const envelope = await post(path, body, call);
       return {
@@ -183,6 +207,8 @@ function segment(value: string | number): string {
 function collectOperations(document: OpenApiDocument, types: TypeWriter): ClientOperation[] {
   const operations: ClientOperation[] = [];
   for (const [urlTemplate, item] of Object.entries(document.paths)) {
+    const feed = feedOperation(urlTemplate, (item as Record<string, JsonSchema | undefined>).get, types);
+    if (feed) operations.push(feed);
     const op = (item as Record<string, JsonSchema | undefined>).post;
     if (!op || typeof op.operationId !== "string") continue;
     const parameters = ((op.parameters ?? []) as JsonSchema[]).filter((parameter) => parameter.in === "path");
@@ -203,6 +229,20 @@ function collectOperations(document: OpenApiDocument, types: TypeWriter): Client
     });
   }
   return operations;
+}
+
+/** A change feed of the document (`GET .../events` answering text/event-stream) as `subscribe`. */
+function feedOperation(urlTemplate: string, op: JsonSchema | undefined, types: TypeWriter): ClientOperation | undefined {
+  const stream = (((op?.responses as Record<string, JsonSchema> | undefined)?.["200"]?.content as Record<string, JsonSchema> | undefined)?.["text/event-stream"]);
+  const record = ((stream?.["x-event-data"] as JsonSchema | undefined)?.oneOf as JsonSchema[] | undefined)?.[0];
+  if (!op || typeof op.operationId !== "string" || !record) return undefined;
+  const filter = ((op.parameters ?? []) as JsonSchema[]).find((parameter) => parameter.in === "query" && parameter.name === "filter");
+  const listQuery = typeof op["x-list-query"] === "string" ? types.type({ $ref: `#/components/schemas/${op["x-list-query"]}` }, "") : undefined;
+  return {
+    path: [...op.operationId.split(".").slice(0, -1), "subscribe"], urlTemplate, pathParams: [], list: false,
+    result: types.type(record, "  "), summary: String(op.summary ?? op.operationId),
+    feed: { query: listQuery ? `Pick<${listQuery}, "filter">` : filter ? `{ filter?: ${types.type(filter.schema as JsonSchema, "  ")} }` : "{}" },
+  };
 }
 
 function buildTree(operations: ClientOperation[]): Tree {
@@ -226,6 +266,11 @@ function buildTree(operations: ClientOperation[]): Tree {
 }
 
 function functionText(operation: ClientOperation, indent: string): string {
+  if (operation.feed) {
+    return `${indent}/** ${operation.summary.replace(/\*\//g, "")}: GET ${operation.urlTemplate} */\n` +
+      `${indent}subscribe: (query: ${operation.feed.query}, onChange: (change: Change<${operation.result}>) => void, onError?: (error: AJAXError) => void): (() => void) =>\n` +
+      `${indent}  transport.subscribe<${operation.result}>(\`${operation.urlTemplate}\`, query, onChange, onError),`;
+  }
   const args = operation.pathParams.map((param) => `${param.name}: ${param.type}`);
   if (operation.body) args.push(`body: ${operation.body.type}${operation.body.required ? "" : " = {}"}`);
   args.push("options?: CallOptions");
@@ -250,7 +295,7 @@ function treeText(tree: Tree, indent: string): string {
 
 /**
  * A typed TypeScript client for an OpenAPI document of ajax-endpoints: one type per component
- * schema, and `createClient()` returning one function per POST route, grouped by its
+ * schema, and `createClient()` returning one function per POST route (and a `subscribe` per change feed), grouped by its
  * operationId (`client.blog.article.get(pk)`), whose argument and result types are the
  * document's. The functions resolve with `data` (a list with the page) and reject with
  * `AJAXError`.

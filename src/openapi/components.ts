@@ -47,7 +47,7 @@ export function envelopeSchemas(): Record<string, JsonSchema> {
         data: {
           type: "object",
           required: ["code", "message"],
-          properties: { code: { type: "integer" }, message: { type: "string" } },
+          properties: { code: { type: "integer" }, message: { type: "string" }, index: { type: "integer", description: "A batch's failing op." } },
           additionalProperties: false,
         },
         errors: schemaRef("FieldErrors"),
@@ -113,7 +113,7 @@ export const ERROR_RESPONSES: Readonly<Record<number, { name: string; descriptio
   409: { name: "Conflict", description: "A unique constraint, or a stale version on update or delete." },
   413: { name: "ContentTooLarge", description: `${Messages.tooLarge} (default limit 1 MiB).` },
   415: { name: "UnsupportedMediaType", description: "Not JSON, form-urlencoded or multipart/form-data." },
-  429: { name: "TooManyRequests", description: "Too many failed logins.", headers: { "Retry-After": "Seconds until the next attempt." } },
+  429: { name: "TooManyRequests", description: "Too many failed logins, or too many open change feeds in one session.", headers: { "Retry-After": "Seconds until the next attempt." } },
   500: { name: "InternalServerError", description: `"${Messages.internal}"; details only in debug mode.` },
   503: { name: "ServiceUnavailable", description: "The database is unavailable for now." },
 };

@@ -3,6 +3,7 @@ import { isAsyncGeneratorFunction, type AdHocEndpoint } from "../adhoc";
 import { ModelEndpoint } from "../model/endpoint";
 import type { Registry } from "../registry";
 import { envelopeSchemas, ERROR_RESPONSES, errorResponses, securitySchemes } from "./components";
+import { batchPath, eventsPath } from "./live";
 import { ModelSchemas } from "./models";
 import { exampleValue, paramsSchema, pascalCase, pkSchema, returnsSchema, schemaRef, type JsonSchema } from "./schemas";
 
@@ -28,6 +29,10 @@ export interface OpenApiSource extends OpenApiOptions {
   userEndpoint: ModelEndpoint;
   /** The session cookie's name (default `sessionid`). */
   sessionCookie?: string;
+  /** `POST /batch.json` and its op limit, when the router serves it. */
+  batchMaxOps?: number;
+  /** Whether the router serves the change feeds `GET /<app>/<model>/events`. */
+  live?: boolean;
 }
 
 /** Errors any POST may answer: a bad or oversized body, a refused CSRF token, a crash, a database away. */
@@ -316,7 +321,14 @@ export function buildOpenApiDocument(source: OpenApiSource): OpenApiDocument {
   for (const [appName, app] of source.registry.apps) {
     if (app.endpoints.size > 0) builder.tags.push({ name: appName, description: `Ad-hoc endpoints of ${appName}.` });
     for (const [name, endpoint] of app.endpoints) builder.adHoc(appName, name, endpoint);
-    for (const [name, endpoint] of app.models) builder.model(appName, name, endpoint);
+    for (const [name, endpoint] of app.models) {
+      builder.model(appName, name, endpoint);
+      if (source.live && endpoint.ops.includes("list")) builder.paths[`/${appName}/${name}/events`] = eventsPath(appName, name, endpoint, builder.models);
+    }
+  }
+  if (source.batchMaxOps !== undefined) {
+    builder.tags.push({ name: "batch", description: "Several ops in one transaction." });
+    builder.paths["/batch.json"] = batchPath(source.batchMaxOps);
   }
   builder.auth(builder.models.record(source.userEndpoint));
   builder.getRoutes();

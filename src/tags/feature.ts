@@ -179,7 +179,7 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
       "tags/remove": command("remove", "Remove tags (unknown names are ignored)", TAGS_BODY, TAG_LIST),
       "tags/set": command("set", "Set exactly these tags", TAGS_BODY, TAG_LIST),
       "tags/clear": command("clear", "Remove every tag", undefined, TAG_LIST),
-      "tags/similar": command("similar", "Records sharing tags with this one, most shared first", { $ref: "#/components/schemas/SimilarQuery" }, "records"),
+      "tags/similar": { ...command("similar", "Records sharing tags with this one, most shared first", { $ref: "#/components/schemas/SimilarQuery" }, "records"), readOnly: true },
     },
     filters: { tags: tagFilter },
     writableKeys: ["tags"],

@@ -41,6 +41,8 @@ export type ErrorEnvelope = {
   data: {
     code: number;
     message: string;
+    /** A batch's failing op. */
+    index?: number;
   };
   errors?: FieldErrors;
 };
@@ -421,6 +423,12 @@ export interface ListPage<T> {
   items_per_page: number;
 }
 
+/** One change of a model's change feed (docs/live.md). */
+export type Change<T> =
+  | { type: "created" | "updated"; data: T; id: string }
+  | { type: "deleted"; data: { pk: string | number }; id: string }
+  | { type: "resync"; data: Record<string, never>; id: string };
+
 /** Every failure: `status` is the HTTP status (0 when no response came), `code` the envelope's code. */
 export class AJAXError extends Error {
   readonly status: number;
@@ -531,6 +539,22 @@ function createTransport(options: ClientOptions) {
     async data<T>(path: string, body: unknown, call?: CallOptions): Promise<T> {
       return (await post(path, body, call)).data as T;
     },
+    /** Opens a change feed with the browser's EventSource (it reconnects and resumes by itself); returns the unsubscribe function. */
+    subscribe<T>(path: string, query: { filter?: object }, onChange: (change: Change<T>) => void, onError?: (error: AJAXError) => void): () => void {
+      const EventSourceClass = (globalThis as { EventSource?: new (url: string, init: object) => any }).EventSource;
+      if (typeof EventSourceClass !== "function") throw new AJAXError("No EventSource here: subscribe from a browser.");
+      const parts = Object.entries(query.filter ?? {}).map(([field, value]) =>
+        `${encodeURIComponent(`filter[${field}]`)}=${encodeURIComponent(Array.isArray(value) ? value.join(",") : String(value))}`);
+      const source = new EventSourceClass(`${baseUrl}${path}${parts.length > 0 ? "?" + parts.join("&") : ""}`, { withCredentials: credentials === "include" });
+      for (const type of ["created", "updated", "deleted", "resync"]) {
+        source.addEventListener(type, (event: { data: string; lastEventId: string }) =>
+          onChange({ type, data: JSON.parse(event.data), id: event.lastEventId } as Change<T>));
+      }
+      source.addEventListener("error", () => {
+        if (source.readyState === 2) onError?.(new AJAXError("The change feed was refused or closed."));
+      });
+      return () => source.close();
+    },
     async page<T>(path: string, body: unknown, call?: CallOptions): Promise<ListPage<T>> {
       const envelope = await post(path, body, call);
       return {
@@ -586,6 +610,9 @@ export function createClient(options: ClientOptions = {}) {
         /** Delete a blog.category: POST /blog/category/{pk}/delete.json */
         delete: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogCategoryDeleted> =>
           transport.data<BlogCategoryDeleted>(`/blog/category/${segment(pk)}/delete.json`, body, options),
+        /** Changes of blog.category records (Server-Sent Events): GET /blog/category/events */
+        subscribe: (query: Pick<BlogCategoryListQuery, "filter">, onChange: (change: Change<BlogCategory>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogCategory>(`/blog/category/events`, query, onChange, onError),
       },
       article: {
         /** Create a blog.article: POST /blog/article.json */
@@ -638,6 +665,9 @@ export function createClient(options: ClientOptions = {}) {
     user: unknown;
     changes: Record<string, unknown[]>;
   }>>(`/blog/article/${segment(pk)}/history.json`, body, options),
+        /** Changes of blog.article records (Server-Sent Events): GET /blog/article/events */
+        subscribe: (query: Pick<BlogArticleListQuery, "filter">, onChange: (change: Change<BlogArticle>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogArticle>(`/blog/article/events`, query, onChange, onError),
       },
       comment: {
         /** Create a blog.comment: POST /blog/comment.json */
@@ -655,6 +685,9 @@ export function createClient(options: ClientOptions = {}) {
         /** Delete a blog.comment: POST /blog/comment/{pk}/delete.json */
         delete: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogCommentDeleted> =>
           transport.data<BlogCommentDeleted>(`/blog/comment/${segment(pk)}/delete.json`, body, options),
+        /** Changes of blog.comment records (Server-Sent Events): GET /blog/comment/events */
+        subscribe: (query: Pick<BlogCommentListQuery, "filter">, onChange: (change: Change<BlogComment>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogComment>(`/blog/comment/events`, query, onChange, onError),
       },
       user: {
         /** List blog.user records: POST /blog/user/list.json */
@@ -663,8 +696,21 @@ export function createClient(options: ClientOptions = {}) {
         /** Get a blog.user by pk: POST /blog/user/{pk}/get.json */
         get: (pk: number, body: Record<string, never> = {}, options?: CallOptions): Promise<BlogUser> =>
           transport.data<BlogUser>(`/blog/user/${segment(pk)}/get.json`, body, options),
+        /** Changes of blog.user records (Server-Sent Events): GET /blog/user/events */
+        subscribe: (query: Pick<BlogUserListQuery, "filter">, onChange: (change: Change<BlogUser>) => void, onError?: (error: AJAXError) => void): (() => void) =>
+          transport.subscribe<BlogUser>(`/blog/user/events`, query, onChange, onError),
       },
     },
+    /** Run several ops in one transaction: POST /batch.json */
+    batch: (body: {
+    ops: Array<{
+      /** A route below the mount without `.json`: `blog/article`, `blog/article/7/update`, `blog/article/7/tags/add`, `blog/say_hi`. Not `auth/*`, not `batch`, not a streaming endpoint. */
+      op: string;
+      /** The op's body as it would be posted alone. Any value may be `{"$ref": "<index>.<field>"}`: that field of an earlier op's result. */
+      body?: Record<string, unknown>;
+    }>;
+  }, options?: CallOptions): Promise<unknown[]> =>
+      transport.data<unknown[]>(`/batch.json`, body, options),
     auth: {
       /** Log in: POST /auth/login.json */
       login: (body: Credentials, options?: CallOptions): Promise<BlogUser> =>

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { ModelEndpoint, type FieldRule } from "../../src";
-import { Caller, envelopeProblem, figures, registeredModels, type Reply } from "./support";
+import { type Caller, envelopeProblem, figures, registeredModels, type Reply } from "./support";
 import { startWorld, type World } from "./world";
+import { EventReader } from "../support/events";
 
 type Json = any;
 
@@ -192,6 +193,86 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
     }
     expect(served).to.include("/ajax/interface.js");
     figures.publishedDocs = served;
+  });
+
+  it("the change feed of every listable model never shows a hidden field, a hidden value or a record out of the subscriber's scope", async () => {
+    const feeds: Array<{ who: Caller; app: string; name: string; endpoint: ModelEndpoint; reader: EventReader }> = [];
+    try {
+      for (const { app, name, endpoint } of models()) {
+        if (!endpoint.ops.includes("list")) continue;
+        for (const who of [w.alice, w.bob, w.carol]) {
+          const reader = await EventReader.open(`${w.base}/ajax/${app}/${name}/events`, who.cookieHeader() ?? "");
+          expect(reader.response.statusCode, `${who.label} ${app}.${name} feed`).to.equal(200);
+          feeds.push({ who, app, name, endpoint, reader });
+        }
+      }
+      // Writes bob may not see (alice's and carol's drafts, their tags and comments), writes he
+      // may (a published one), and a record that leaves his view. The vault's articles are the
+      // same rows shown by other rules (body hidden): its feeds hear of the blog's writes too.
+      const written: Array<{ base: string; pk: number }> = [];
+      for (const [who, published] of [[w.alice, false], [w.carol, false], [w.alice, true]] as const) {
+        const base = "/ajax/blog/article";
+        const title = `feed ${who.label} ${published ? "public" : "secret draft"}`;
+        const created = await who.post(`${base}.json`, { title, body: `${title} body`, published, category: w.seed.categories[0], tags: "feedtag" });
+        expect(created.status, created.text).to.equal(200);
+        const pk = created.json.data.id;
+        written.push({ base, pk });
+        const tagged = await who.post(`${base}/${pk}/tags/add.json`, { tags: "feedmore" });
+        expect(tagged.status, tagged.text).to.equal(200);
+        const renamed = await who.post(`${base}/${pk}/update.json`, { title: `${title} renamed`, _version: created.json.data.version });
+        expect(renamed.status, renamed.text).to.equal(200);
+      }
+      const vaultDraft = await w.alice.post("/ajax/vault/article.json", { title: "feed vault secret draft", category: w.seed.categories[0] });
+      expect(vaultDraft.status, vaultDraft.text).to.equal(200);
+      const carolsDraft = written[1]!.pk;
+      expect((await w.carol.post("/ajax/blog/comment.json", { article: carolsDraft, body: "feed comment on a draft" })).status).to.equal(200);
+      const unpublish = await w.alice.post(`/ajax/blog/article/${written[2]!.pk}/get.json`);
+      expect((await w.alice.post(`/ajax/blog/article/${written[2]!.pk}/update.json`, { published: false, title: "feed now a secret draft", _version: unpublish.json.data.version })).status).to.equal(200);
+      expect((await w.alice.post(`/ajax/blog/category/${w.seed.categories[0]}/update.json`, { description: "feed" })).status).to.equal(200);
+      const aliceAccount = await w.alice.post(`/ajax/vault/account/${w.seed.alice}/get.json`);
+      expect(aliceAccount.status).to.equal(200);
+
+      // Everyone's feeds settle: alice (staff) sees every write of her article feeds.
+      const alicesBlog = feeds.find((f) => f.who === w.alice && f.app === "blog" && f.name === "article")!.reader;
+      await alicesBlog.until(() => alicesBlog.events.length >= 11, 10_000, "alice's blog article events");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      const problems: string[] = [];
+      let checked = 0;
+      for (const { who, app, name, endpoint, reader } of feeds) {
+        const what = `${who.label} ${app}.${name} feed`;
+        const text = JSON.stringify(reader.events);
+        for (const secret of w.secrets) if (text.includes(secret)) problems.push(`${what}: holds a hidden value`);
+        if (text.includes("scrypt$")) problems.push(`${what}: holds a password hash`);
+        for (const event of reader.events) {
+          checked++;
+          if (event.event === "deleted") {
+            if (Object.keys(event.data).join() !== "pk") problems.push(`${what}: a deleted event with more than its pk`);
+            continue;
+          }
+          if (event.event !== "created" && event.event !== "updated") { problems.push(`${what}: unexpected ${event.event}`); continue; }
+          recordProblems(w, endpoint, event.data, `${what} ${event.event}`, problems);
+          // What the subscriber receives is exactly what its own get answers now, or the record is gone from its view.
+          const pk = event.data[endpoint.rules.pk.name];
+          if (who !== w.alice && /secret draft/.test(JSON.stringify(event.data)) && event.data.author?.id !== (who === w.bob ? w.seed.bob : w.seed.carol)) {
+            problems.push(`${what}: shows someone else's draft ${pk}`);
+          }
+        }
+      }
+      expect(problems).to.deep.equal([]);
+      // Bob saw the public ones and none of the drafts, in both apps; carol her own draft.
+      const bobs = feeds.filter((f) => f.who === w.bob && f.name === "article");
+      for (const { reader } of bobs) {
+        expect(reader.events.some((e) => e.event === "created" && /alice public/.test(e.data.title))).to.equal(true);
+        expect(reader.events.some((e) => e.event === "deleted" && e.data.pk === written[2]!.pk)).to.equal(true);
+        expect(JSON.stringify(reader.events)).not.to.include("secret draft");
+      }
+      const carols = feeds.find((f) => f.who === w.carol && f.app === "blog" && f.name === "article")!.reader;
+      expect(carols.events.some((e) => e.event === "created" && e.data.id === carolsDraft)).to.equal(true);
+      figures.feedEventsChecked = checked;
+    } finally {
+      for (const { reader } of feeds) reader.close();
+    }
   });
 
   describe("row scope: a row out of scope answers exactly as a missing row does", () => {

@@ -4,7 +4,7 @@ import { DataSource, type Logger } from "typeorm";
 import { dataSourceOptions } from "../../ormconfig";
 import { createBlogApp, seedDemoUsers, type BlogAppOptions } from "../../app";
 import type { Ajax } from "../../src";
-import { createTestDatabase, type TestDatabase } from "./databases";
+import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from "./databases";
 
 /** Counts the SQL statements a DataSource runs, through TypeORM's logger. */
 export class QueryCounter implements Logger {
@@ -39,9 +39,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Starts the example app on a fresh database: migrations run, alice and bob seeded. */
-export async function startTestApp(options: BlogAppOptions & { statementTimeoutMs?: number } = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+/** Starts the example app on a fresh database (of the suite's kind unless given): migrations run, alice and bob seeded. */
+export async function startTestApp(options: BlogAppOptions & { statementTimeoutMs?: number } = {}, kind?: TestDatabaseKind): Promise<TestApp> {
+  const database = await createTestDatabase(kind);
   const queries = new QueryCounter();
   const dataSource = new DataSource({ ...dataSourceOptions(database.url, { statementTimeoutMs: options.statementTimeoutMs }), logger: queries } as never);
   await dataSource.initialize();

@@ -85,22 +85,24 @@ export interface TwoInstances {
   t: import("./app").TestApp;
   first: { url: string; close(): Promise<void> };
   second: { url: string; close(): Promise<void> };
+  /** The second instance's router (its change feed). */
+  secondAjax: import("../../src").Ajax;
   close(): Promise<void>;
 }
 
 /** Starts {@link TwoInstances} with the same app options (the session secret and store) on both. */
-export async function startTwoInstances(options: import("../../app").BlogAppOptions): Promise<TwoInstances> {
+export async function startTwoInstances(options: import("../../app").BlogAppOptions, kind?: import("./databases").TestDatabaseKind): Promise<TwoInstances> {
   const { startTestApp } = await import("./app");
   const { createBlogApp } = await import("../../app");
   const { dataSourceOptions } = await import("../../ormconfig");
   const { DataSource } = await import("typeorm");
-  const t = await startTestApp(options);
+  const t = await startTestApp(options, kind);
   const secondSource = new DataSource(dataSourceOptions(t.database.url));
   await secondSource.initialize();
   const other = createBlogApp(secondSource, options);
   const [first, second] = [await listen(t.app), await listen(other.app)];
   return {
-    t, first, second,
+    t, first, second, secondAjax: other.ajax,
     async close() {
       await first.close();
       await second.close();
