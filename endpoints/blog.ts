@@ -47,8 +47,17 @@ export class ArticleEndpoint extends ModelEndpoint<Article, User> {
       qb.andWhere(`${alias}.${qb.escape("published")} = :articlePublished`, { articlePublished: true });
       return;
     }
-    qb.andWhere(`(${alias}.${qb.escape("published")} = :articlePublished OR ${alias}.${qb.escape("authorId")} = :articleViewer)`,
-      { articlePublished: true, articleViewer: user.id });
+    const published = `${alias}.${qb.escape("published")}`;
+    const author = `${alias}.${qb.escape("authorId")}`;
+    if (qb.connection.options.type === "mariadb" || qb.connection.options.type === "mysql") {
+      // "Published or mine" as "not (a draft and not mine)": for an OR of two indexed columns MariaDB
+      // merges both indexes and sorts every visible row before it takes a page (1.3 s a page at a
+      // million articles); this form it walks in (createdAt) order and stops at the page. SQLite and
+      // PostgreSQL plan the OR well, and the NOT form badly (a scan for IN (visible articles)).
+      qb.andWhere(`NOT (${published} = :articleDraft AND ${author} <> :articleViewer)`, { articleDraft: false, articleViewer: user.id });
+      return;
+    }
+    qb.andWhere(`(${published} = :articlePublished OR ${author} = :articleViewer)`, { articlePublished: true, articleViewer: user.id });
   }
 }
 

@@ -68,8 +68,8 @@ const EXPECTED: Array<[databases: string[], label: RegExp, sql: RegExp, reason: 
     "a substring or inequality filter on text: no b-tree index serves it on any of the three databases (search is the indexed way)"],
   [["sqlite", "postgres", "mariadb"], /(newest first|page 20|ordered by \w+|published|^comment list( by date)?) \(/, /^SELECT COUNT\(/,
     "the total of a list that no index narrows counts every row the caller may see; count=none skips it"],
-  [["mariadb"], /(page 20|\(user\))/, /LIMIT/,
-    "MariaDB sorts every visible row (ALL + filesort) for a deep OFFSET or under the row scope's OR instead of walking the (createdAt) index"],
+  [["mariadb"], /page 20/, /LIMIT/,
+    "MariaDB at 30,000 rows sorts them all for an OFFSET of 950 (ALL + filesort); at a million it walks (createdAt) (measured: 2 ms)"],
 ];
 
 const TABLES = ["article", "comment", "user", "ajax_tag", "ajax_tagged_item", "ajax_session"];
