@@ -100,10 +100,32 @@
     item.append(tags);
     const tagForm = $("<form>").addClass("tag-form row")
       .append($("<input>").attr({ name: "tag", placeholder: "add a tag", "aria-label": "tag" }))
-      .append($("<button>").attr("type", "submit").addClass("secondary small").text("Tag"));
+      .append($("<button>").attr("type", "submit").addClass("secondary small").text("Tag"))
+      .append($("<button>").attr("type", "button").addClass("secondary small history-button").text("History"));
     item.append(tagForm);
+    item.append($("<ol>").addClass("history").attr("reversed", "reversed"));
     return item;
   }
+
+  /** One line of an article's history (the audit feature's history.json), built as text: nothing in it becomes HTML. */
+  function historyLine(entry) {
+    const changes = Object.entries(entry.changes).map(([field, [before, after]]) =>
+      `${field}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`).join("; ");
+    const who = entry.user === null ? "someone" : `user #${entry.user}`;
+    return $("<li>").text(`${entry.op} by ${who}, ${new Date(entry.at).toLocaleString()}${changes ? ` — ${changes}` : ""}`);
+  }
+
+  $("#article-list").on("click", ".history-button", async function () {
+    const item = $(this).closest("[data-pk]");
+    const pk = item.data("pk");
+    try {
+      const entries = await articles.history(pk, { items_per_page: 10 });
+      item.find(".history").empty().append(entries.map(historyLine));
+      log(`history of article ${pk}: ${entries.length} change${entries.length === 1 ? "" : "s"}`, "good");
+    } catch (error) {
+      showError(error, "#articles-card", "#article-error");
+    }
+  });
 
   async function loadArticles() {
     try {

@@ -97,8 +97,21 @@ describe("the browser side in Chromium: the demo page, client.js and interface.j
     expect(saved?.author.username).to.equal("alice");
 
     await item.locator(".tag-form input").fill("tagged-in-chromium");
-    await item.locator(".tag-form button").click();
+    await item.locator(".tag-form button[type=submit]").click();
     await item.locator(".tag", { hasText: "tagged-in-chromium" }).waitFor();
+  });
+
+  it("shows an article's history (the audit feature): its creation and its tag change, newest first, as text", async () => {
+    const item = page.locator("li.article", { hasText: "Written by jQuery" });
+    await item.locator(".history-button").click();
+    const lines = item.locator(".history li");
+    await lines.first().waitFor();
+    const texts = await lines.allTextContents();
+    expect(texts[0]).to.match(/^tags by user #\d+, .* — tags: \["interop","jquery"\] → \["interop","jquery","tagged-in-chromium"\]$/);
+    expect(texts[texts.length - 1]).to.match(/^create by user #\d+/);
+    expect(texts[texts.length - 1]).to.include('title: null → "Written by jQuery"');
+    // Built as text: the history's values never become markup.
+    expect(await item.locator(".history li *").count()).to.equal(0);
   });
 
   it("shows validation errors from a 400: a blank title and a countdown out of range", async () => {
