@@ -5,7 +5,8 @@ import { PassThrough } from "node:stream";
 import { expect } from "chai";
 import express from "express";
 import request from "supertest";
-import { requestLog } from "../src";
+import { MissingPackageError, requestLog } from "../src";
+import { requireOptional, resolveOptional } from "../src/optional";
 import { Client, startTestApp, type TestApp } from "./support/app";
 import { createTestDatabase, type TestDatabase } from "./support/databases";
 
@@ -151,5 +152,20 @@ describe("operations: the example server's start-up and shutdown", function () {
     expect(forced.stdout).to.include("SIGINT: no new connections");
     expect(forced.stdout).to.include("SIGINT again: exiting now.");
     expect(forced.stdout).not.to.include("Stopped.");
+  });
+});
+
+describe("operations: optional packages that are not installed", () => {
+  it("are named, with the command that installs them, in one line", () => {
+    const purpose = "The docs page (/docs)";
+    for (const load of [() => requireOptional("no-such-package-ajax", purpose), () => resolveOptional("no-such-package-ajax", "package.json", purpose)]) {
+      expect(load).to.throw(MissingPackageError,
+        'ajax-endpoints: The docs page (/docs) needs the package "no-such-package-ajax", which is not installed: npm install no-such-package-ajax');
+    }
+  });
+
+  it("a package that is installed loads", () => {
+    expect(requireOptional<{ pinoHttp: unknown }>("pino-http", "requestLog()").pinoHttp).to.be.a("function");
+    expect(resolveOptional("swagger-ui-dist", "package.json", "The docs page")).to.match(/swagger-ui-dist[\\/]package\.json$/);
   });
 });
