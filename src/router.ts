@@ -2,12 +2,13 @@ import { createHmac } from "node:crypto";
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import session, { type Store } from "express-session";
 import type { DataSource } from "typeorm";
-import { RedisStore as RateLimitRedisStore } from "rate-limit-redis";
+import type { RedisStore as RateLimitRedisStore } from "rate-limit-redis";
+import { requireOptional } from "./optional";
 import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
 import { CsrfProtection } from "./auth/csrf";
 import { AjaxSession } from "./auth/session-entity";
 import { requireEntity } from "./db/require-entity";
-import { createSessionStore, type SessionStoreOptions } from "./auth/session-store";
+import { createSessionStore, type RedisCommands, type SessionStoreOptions } from "./auth/session-store";
 import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, type FileLimits } from "./http/body";
@@ -117,7 +118,7 @@ export function createAjax(options: AjaxOptions): Ajax {
   });
   const redis = sessions.redis;
   const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime, csrf, options.session.cookieName ?? DEFAULT_SESSION_COOKIE,
-    redis ? (prefix) => new RateLimitRedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) }) : undefined);
+    redis ? redisLimiterStores(redis) : undefined);
   const sessionMiddleware = sessionHandler(options.session, sessions.store);
   const debug = options.debug === true;
   const report = options.onError ?? ((error: unknown) => console.error("ajax-endpoints: unhandled error", error));
@@ -185,6 +186,12 @@ export function createAjax(options: AjaxOptions): Ajax {
     await sessions.close();
   };
   return { router, session: sessionChain, registry, close, openapi, live: live?.feed };
+}
+
+/** Failed-login counters in the Redis that holds the sessions, so that every process counts together. */
+function redisLimiterStores(redis: RedisCommands): (prefix: string) => RateLimitRedisStore {
+  const { RedisStore } = requireOptional<{ RedisStore: typeof RateLimitRedisStore }>("rate-limit-redis", "Login limits shared through Redis");
+  return (prefix) => new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) as never });
 }
 
 /** Which routes take files, and the gate an upload passes before its first file is written. */

@@ -1,11 +1,12 @@
 import session, { type Store } from "express-session";
 import { TypeormStore } from "connect-typeorm";
-import { RedisStore } from "connect-redis";
-import { createClient } from "redis";
+import type { RedisStore as ConnectRedisStore } from "connect-redis";
+import type { createClient as CreateRedisClient } from "redis";
 import type { DataSource } from "typeorm";
 import { queryTemplates } from "../db/compiled";
 import { gateOf } from "../db/gate";
 import { dialectOf } from "../model/dialect";
+import { requireOptional } from "../optional";
 import { AjaxSession } from "./session-entity";
 
 type Callback = (error?: unknown, value?: unknown) => void;
@@ -70,10 +71,15 @@ export interface SessionStoreOptions {
   purgeIntervalMs?: number;
 }
 
+/** What the login limiter needs of the Redis client it shares with the sessions. */
+export interface RedisCommands {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
 /** A session store, and the Redis client when sessions live in Redis (the login limiter shares it). */
 export interface SessionStoreHandle {
   store: Store;
-  redis?: ReturnType<typeof createClient>;
+  redis?: RedisCommands;
   close(): Promise<void>;
 }
 
@@ -95,12 +101,19 @@ export async function purgeExpiredSessions(dataSource: DataSource): Promise<numb
 export function createSessionStore(dataSource: DataSource, options: SessionStoreOptions): SessionStoreHandle {
   if (options.store) return { store: options.store, close: async () => {} };
   if (options.redisUrl) {
+    // Optional packages: an app that keeps sessions in its database installs neither.
+    const { createClient } = requireOptional<{ createClient: typeof CreateRedisClient }>("redis", "Sessions in Redis (session.redisUrl)");
+    const { RedisStore } = requireOptional<{ RedisStore: typeof ConnectRedisStore }>("connect-redis", "Sessions in Redis (session.redisUrl)");
     const client = createClient({ url: options.redisUrl });
     client.on("error", () => { /* reconnects by itself; requests meanwhile fail as 503 */ });
     const connected = client.connect();
     connected.catch(() => {});
     const store = new RedisStore({ client, prefix: options.redisPrefix ?? "ajax:sess:", disableTouch: true });
-    return { store, redis: client, close: async () => { await connected.catch(() => {}); if (client.isOpen) await client.quit(); } };
+    return {
+      store, redis: client,
+      // Never waits for a Redis that never answered: close() would not return.
+      close: async () => { if (client.isReady) await client.quit().catch(() => {}); else client.destroy(); },
+    };
   }
   const timer = setInterval(() => { purgeExpiredSessions(dataSource).catch(() => {}); }, options.purgeIntervalMs ?? SESSION_PURGE_INTERVAL_MS);
   // The schedule never keeps a process alive that has nothing else to do.

@@ -1,4 +1,5 @@
-import { createClient } from "redis";
+import type { createClient as CreateRedisClient } from "redis";
+import { requireOptional } from "../optional";
 import type { DataSource } from "typeorm";
 import { dialectOf } from "../model/dialect";
 
@@ -121,12 +122,13 @@ export class PostgresBus implements ChangeBus {
 /** Redis pub/sub: a publishing client and a subscribing one (a subscribed connection runs no other command). */
 export class RedisBus implements ChangeBus {
   readonly kind = "redis";
-  private readonly publisher: ReturnType<typeof createClient>;
-  private subscriber?: ReturnType<typeof createClient>;
+  private readonly publisher: ReturnType<typeof CreateRedisClient>;
+  private subscriber?: ReturnType<typeof CreateRedisClient>;
 
   constructor(url: string, private readonly channel: string) {
     // While Redis is away a publish fails at once (its note is lost; subscribers resync when the
     // subscription comes back) instead of queueing without limit.
+    const { createClient } = requireOptional<{ createClient: typeof CreateRedisClient }>("redis", "The change feed over Redis");
     this.publisher = createClient({ url, disableOfflineQueue: true });
     this.publisher.on("error", () => { /* reconnects by itself */ });
   }
