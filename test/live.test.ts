@@ -177,3 +177,29 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     await slow.until(() => t.ajax.live!.size === 0, 5000, "the slow reader to be cut off");
   });
 });
+
+describe("the change feed while its bus is away", () => {
+  it("answers 503 quickly while Redis cannot be reached, and writes still succeed", async () => {
+    const t = await startTestApp({ ajax: { live: { redisUrl: "redis://127.0.0.1:1" } } });
+    const server = await listen(t.app);
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => { errors.push(args); };
+    try {
+      const bob = new CookieClient();
+      await bob.login(server.url, "bob");
+      const started = Date.now();
+      const reader = await EventReader.open(`${server.url}/ajax/blog/article/events`, cookieHeader(bob.cookies));
+      expect(reader.response.statusCode).to.equal(503);
+      expect(reader.response.headers["retry-after"]).to.equal("1");
+      expect(Date.now() - started).to.be.below(4000);
+      const created = await bob.post(server.url, "/ajax/blog/article.json", { title: "Written anyway", published: true });
+      expect(created.status).to.equal(200);
+    } finally {
+      console.error = original;
+      await server.close();
+      await t.close();
+    }
+    expect(t.ajax.live!.bus.kind).to.equal("redis");
+  });
+});

@@ -123,6 +123,7 @@ export class RedisBus implements ChangeBus {
   readonly kind = "redis";
   private readonly publisher: ReturnType<typeof createClient>;
   private subscriber?: ReturnType<typeof createClient>;
+  private closed = false;
 
   constructor(url: string, private readonly channel: string) {
     // While Redis is away a publish fails at once (its note is lost; subscribers resync when the
@@ -132,8 +133,8 @@ export class RedisBus implements ChangeBus {
   }
 
   async start(receive: (note: ChangeNote) => void, lost: () => void): Promise<void> {
-    await this.publisher.connect();
     const subscriber = this.publisher.duplicate();
+    this.subscriber = subscriber;
     subscriber.on("error", () => {});
     // After a reconnect the client subscribes again by itself; what was published meanwhile is gone.
     let ready = false;
@@ -141,12 +142,22 @@ export class RedisBus implements ChangeBus {
       if (ready) lost();
       ready = true;
     });
-    await subscriber.connect();
+    // Redis away at start-up is waited for (the feed answers 503 meanwhile), not a feed that never starts.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!this.publisher.isOpen) await this.publisher.connect();
+        if (!subscriber.isOpen) await subscriber.connect();
+        break;
+      } catch {
+        if (this.closed) return;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+      }
+    }
+    if (this.closed) return;
     await subscriber.subscribe(this.channel, (message) => {
       const note = parseNote(message);
       if (note) receive(note);
     });
-    this.subscriber = subscriber;
   }
 
   async publish(note: ChangeNote): Promise<void> {
@@ -154,8 +165,11 @@ export class RedisBus implements ChangeBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const client of [this.subscriber, this.publisher]) {
-      if (client?.isOpen) await client.quit().catch(() => {});
+      // A client still trying to reach Redis would wait for it to close gracefully: it is cut off.
+      if (client?.isReady) await client.close().catch(() => {});
+      else if (client?.isOpen) client.destroy();
     }
   }
 }

@@ -72,15 +72,29 @@ export class LiveFeed {
   private readonly serverTag = randomBytes(4).toString("hex");
   private readonly heartbeat: NodeJS.Timeout;
   readonly ready: Promise<void>;
+  private listening = false;
 
   constructor(
     private readonly registry: Registry, readonly bus: ChangeBus, readonly limits: LiveLimits,
     private readonly report: (error: unknown) => void,
   ) {
     this.ready = bus.start((note) => this.enqueue(() => this.receive(note)), () => this.enqueue(async () => this.resyncAll()));
-    this.ready.catch(report);
+    this.ready.then(() => { this.listening = true; }, report);
     this.heartbeat = setInterval(() => this.beat(), limits.heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  /** Whether the bus listens, waiting at most `ms` for it. */
+  async readyWithin(ms: number): Promise<boolean> {
+    if (this.listening) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+    const ready = this.ready.then(() => true, () => false);
+    try {
+      return await Promise.race([ready, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** How many feeds are open on this server. */
