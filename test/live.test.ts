@@ -203,3 +203,55 @@ describe("the change feed while its bus is away", () => {
     expect(t.ajax.live!.bus.kind).to.equal("redis");
   });
 });
+
+describe("the change feed's cost per event", () => {
+  let t: TestApp;
+  let server: { url: string; close(): Promise<void> };
+  const readers: EventReader[] = [];
+  before(async () => {
+    t = await startTestApp({ ajax: { live: { maxPerSession: 100 } } });
+    server = await listen(t.app);
+  });
+  after(async () => {
+    for (const reader of readers) reader.close();
+    await server.close();
+    await t.close();
+  });
+
+  /** The statements one create and its delivery to every open feed cost. */
+  async function statementsOfOneWrite(writer: CookieClient, feeds: EventReader[]): Promise<number> {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = feeds.map((feed) => feed.events.length);
+    t.queries.reset();
+    const created = await writer.post(server.url, "/ajax/blog/article.json", { title: "Counted", published: true, tags: "a" });
+    expect(created.status).to.equal(200);
+    await Promise.all(feeds.map((feed, index) => feed.until(() => feed.events.length > before[index]!, 5000, "the event")));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return t.queries.count;
+  }
+
+  it("reads once per user, however many feeds that user has open", async () => {
+    const alice = new CookieClient();
+    await alice.login(server.url, "alice");
+    const bob = new CookieClient();
+    await bob.login(server.url, "bob");
+    const open = async (client: CookieClient, query = "") => {
+      const reader = await EventReader.open(`${server.url}/ajax/blog/article/events${query}`, cookieHeader(client.cookies));
+      readers.push(reader);
+      return reader;
+    };
+    const one = [await open(bob)];
+    await statementsOfOneWrite(alice, one); // warms the prepared statements
+    const withOne = await statementsOfOneWrite(alice, one);
+    const many = [...one];
+    for (let i = 0; i < 30; i++) many.push(await open(bob));
+    const withMany = await statementsOfOneWrite(alice, many);
+    expect(withMany, "31 feeds of one user cost what one does").to.equal(withOne);
+    // Another user is another group: one more read; a filter adds one query for its group.
+    const another = [...many, await open(alice)];
+    const withTwoUsers = await statementsOfOneWrite(alice, another);
+    expect(withTwoUsers).to.be.above(withOne);
+    const filtered = [...another, await open(bob, "?filter[published]=true"), await open(bob, "?filter[published]=true")];
+    expect(await statementsOfOneWrite(alice, filtered)).to.equal(withTwoUsers + 1);
+  });
+});
