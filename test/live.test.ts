@@ -98,6 +98,15 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     expect((await bobs.next((e) => e.event === "deleted")).data).to.deep.equal({ pk: draft.id });
     await settle();
     expect(JSON.stringify(bobs.events)).not.to.include("Secret again");
+
+    // A draft made while bob listens was never in his view: its edits and its delete tell him nothing.
+    const hidden = await post(alice, "/ajax/blog/article.json", { title: "Hidden all along", published: false });
+    await update(alice, hidden.id, { title: "Hidden, edited" });
+    await post(alice, `/ajax/blog/article/${hidden.id}/tags/add.json`, { tags: ["x"] });
+    await post(alice, `/ajax/blog/article/${hidden.id}/delete.json`);
+    const marker = await post(alice, "/ajax/blog/article.json", { title: "Marker", published: true });
+    await bobs.next((e) => e.event === "created" && e.data.id === marker.id);
+    expect(bobs.events.filter((e) => (e.data.id ?? e.data.pk) === hidden.id)).to.deep.equal([]);
   });
 
   it("applies the list's filters per subscriber: only matching records, deleted when one stops matching", async () => {

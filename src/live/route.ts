@@ -58,7 +58,7 @@ export function eventsHandler(
     if (!(await feed.readyWithin(READY_WAIT_MS))) throw new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } });
     perSession.set(sessionKey, open + 1);
     const subscriber: Subscriber = {
-      endpoint, key: endpoint.metadata.target, ctx, query,
+      endpoint, key: endpoint.metadata.target, ctx, query, inView: new Map(),
       stream: new EventStream(res, feed.limits.maxBufferBytes, () => {
         feed.unsubscribe(subscriber);
         const left = (perSession.get(sessionKey) ?? 1) - 1;
