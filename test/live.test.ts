@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { defineApp } from "../src";
 import blog, { ArticleEndpoint } from "../endpoints/blog";
+import { Article } from "../entities";
 import { startTestApp, type TestApp } from "./support/app";
 import { cookieHeader, EventReader } from "./support/events";
 import { CookieClient, listen } from "./support/http";
@@ -166,6 +167,15 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     expect(resync.data).to.deep.equal({});
     const unknown = await open(bob, "", { "Last-Event-ID": "not-an-id" });
     expect((await unknown.next()).event).to.equal("resync");
+  });
+
+  it("publishes what other code wrote when it calls ajax.live.publish", async () => {
+    const bobs = await open(bob);
+    const article = await post(bob, "/ajax/blog/article.json", { title: "Before", published: true });
+    await bobs.next((e) => e.event === "created");
+    await t.dataSource.getRepository(Article).update({ id: article.id }, { title: "Written behind the ops' back" });
+    t.ajax.live!.publish({ app: "blog", model: "article", pk: article.id, op: "updated" });
+    expect((await bobs.next((e) => e.event === "updated")).data.title).to.equal("Written behind the ops' back");
   });
 
   it("bounds feeds per session (429), sends heartbeats, and cuts off a reader that does not keep up", async () => {
