@@ -1,6 +1,7 @@
 import { createClient } from "redis";
 import type { DataSource } from "typeorm";
 import { dialectOf } from "../model/dialect";
+import { ClusterBus, inClusterWorker } from "./cluster";
 
 /** The part of node-postgres's `Client` the bus uses (pg ships no types here). */
 interface PgClient {
@@ -25,7 +26,7 @@ export interface ChangeNote {
 
 /** Carries change notes to every server of the site, this one included. */
 export interface ChangeBus {
-  readonly kind: "memory" | "postgres" | "redis";
+  readonly kind: "memory" | "cluster" | "postgres" | "redis";
   /** Starts listening; `receive` gets every note (its own too), `lost` is told when notes may have been missed. */
   start(receive: (note: ChangeNote) => void, lost: () => void): Promise<void>;
   publish(note: ChangeNote): Promise<void>;
@@ -174,11 +175,15 @@ export class RedisBus implements ChangeBus {
   }
 }
 
-/** Redis when a URL is given, else PostgreSQL's LISTEN/NOTIFY on PostgreSQL, else this process alone. */
+/**
+ * Redis when a URL is given, else PostgreSQL's LISTEN/NOTIFY on PostgreSQL, else the workers of
+ * this Node cluster (through its primary), else this process alone.
+ */
 export function chooseBus(dataSource: DataSource, options: { redisUrl?: string; channel?: string }): ChangeBus {
   const channel = options.channel ?? "ajax_live";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`ajax-endpoints: live channel "${channel}" must be a lowercase SQL identifier`);
   if (options.redisUrl) return new RedisBus(options.redisUrl, channel);
   if (dialectOf(dataSource) === "postgres") return new PostgresBus(dataSource, channel);
+  if (inClusterWorker()) return new ClusterBus();
   return new MemoryBus();
 }
