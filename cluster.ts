@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { availableParallelism } from "node:os";
 import { openDatabase, prepareDatabase, serve } from "./server";
+import { relayLiveNotes } from "./src";
 
 /** The first wait before a dead worker is replaced; it doubles while workers keep dying. */
 const FIRST_RESTART_DELAY_MS = 100;
@@ -66,6 +67,8 @@ async function primary(): Promise<void> {
   });
   process.on("SIGTERM", () => stop(0));
   process.on("SIGINT", () => stop(0));
+  // The change feed of a worker hears of the other workers' writes (SQLite or MariaDB without Redis).
+  relayLiveNotes();
   console.log(`ajax-endpoints cluster: primary ${process.pid} starting ${workers} worker(s)`);
   for (let index = 0; index < workers; index++) fork();
 }

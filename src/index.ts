@@ -5,6 +5,8 @@
 import "reflect-metadata";
 
 export { createAjax, type Ajax, type AjaxOptions, type SessionOptions } from "./router";
+export { LiveFeed, relayLiveNotes, DEFAULT_LIVE_LIMITS, type LiveOptions, type LiveLimits, type ChangeNote, type Change } from "./live";
+export { DEFAULT_MAX_BATCH_OPS, type BatchOptions } from "./batch/batch";
 export { AJAXError, Messages, fieldError, type FieldErrors, type AJAXErrorExtra } from "./errors";
 export type { SuccessEnvelope, ListEnvelope, ErrorEnvelope } from "./envelope";
 export { defineApp, AjaxApp, Registry } from "./registry";

@@ -74,6 +74,9 @@ describe("batches: POST /ajax/batch.json (CONTRACT.md §10)", () => {
     expect(response.status).to.equal(403);
     expect(response.body.data).to.deep.equal({ code: 403, message: "You do not have permission to perform this action.", index: 1 });
     expect(await snapshot(t)).to.deep.equal(before);
+    const problem = await bob.post("/ajax/batch.json", { ops: [{ op: `blog/article/${alicesArticle}/update`, body: {} }] }, { headers: { Accept: "application/problem+json" } });
+    expect(problem.headers["content-type"]).to.match(/^application\/problem\+json/);
+    expect(JSON.parse(problem.text)).to.include({ status: 403, index: 0 });
     const hidden = await bob.post("/ajax/batch.json", { ops: [{ op: "blog/category", body: { title: "Staff only" } }] });
     expect(hidden.status).to.equal(403);
     expect(hidden.body.data.index).to.equal(0);

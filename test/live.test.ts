@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { defineApp } from "../src";
 import blog, { ArticleEndpoint } from "../endpoints/blog";
+import { Article } from "../entities";
 import { startTestApp, type TestApp } from "./support/app";
 import { cookieHeader, EventReader } from "./support/events";
 import { CookieClient, listen } from "./support/http";
@@ -98,6 +99,15 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     expect((await bobs.next((e) => e.event === "deleted")).data).to.deep.equal({ pk: draft.id });
     await settle();
     expect(JSON.stringify(bobs.events)).not.to.include("Secret again");
+
+    // A draft made while bob listens was never in his view: its edits and its delete tell him nothing.
+    const hidden = await post(alice, "/ajax/blog/article.json", { title: "Hidden all along", published: false });
+    await update(alice, hidden.id, { title: "Hidden, edited" });
+    await post(alice, `/ajax/blog/article/${hidden.id}/tags/add.json`, { tags: ["x"] });
+    await post(alice, `/ajax/blog/article/${hidden.id}/delete.json`);
+    const marker = await post(alice, "/ajax/blog/article.json", { title: "Marker", published: true });
+    await bobs.next((e) => e.event === "created" && e.data.id === marker.id);
+    expect(bobs.events.filter((e) => (e.data.id ?? e.data.pk) === hidden.id)).to.deep.equal([]);
   });
 
   it("applies the list's filters per subscriber: only matching records, deleted when one stops matching", async () => {
@@ -159,6 +169,15 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     expect((await unknown.next()).event).to.equal("resync");
   });
 
+  it("publishes what other code wrote when it calls ajax.live.publish", async () => {
+    const bobs = await open(bob);
+    const article = await post(bob, "/ajax/blog/article.json", { title: "Before", published: true });
+    await bobs.next((e) => e.event === "created");
+    await t.dataSource.getRepository(Article).update({ id: article.id }, { title: "Written behind the ops' back" });
+    t.ajax.live!.publish({ app: "blog", model: "article", pk: article.id, op: "updated" });
+    expect((await bobs.next((e) => e.event === "updated")).data.title).to.equal("Written behind the ops' back");
+  });
+
   it("bounds feeds per session (429), sends heartbeats, and cuts off a reader that does not keep up", async () => {
     const feeds = [await open(alice), await open(alice), await open(alice), await open(alice)];
     const fifth = await open(alice);
@@ -175,5 +194,83 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     const article = await post(bob, "/ajax/blog/article.json", { title: "Big", body: big, published: true });
     for (let i = 0; i < 200 && t.ajax.live!.size > 0; i++) await update(bob, article.id, { title: `Big ${i}` });
     await slow.until(() => t.ajax.live!.size === 0, 5000, "the slow reader to be cut off");
+  });
+});
+
+describe("the change feed while its bus is away", () => {
+  it("answers 503 quickly while Redis cannot be reached, and writes still succeed", async () => {
+    const t = await startTestApp({ ajax: { live: { redisUrl: "redis://127.0.0.1:1" } } });
+    const server = await listen(t.app);
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => { errors.push(args); };
+    try {
+      const bob = new CookieClient();
+      await bob.login(server.url, "bob");
+      const started = Date.now();
+      const reader = await EventReader.open(`${server.url}/ajax/blog/article/events`, cookieHeader(bob.cookies));
+      expect(reader.response.statusCode).to.equal(503);
+      expect(reader.response.headers["retry-after"]).to.equal("1");
+      expect(Date.now() - started).to.be.below(4000);
+      const created = await bob.post(server.url, "/ajax/blog/article.json", { title: "Written anyway", published: true });
+      expect(created.status).to.equal(200);
+    } finally {
+      console.error = original;
+      await server.close();
+      await t.close();
+    }
+    expect(t.ajax.live!.bus.kind).to.equal("redis");
+  });
+});
+
+describe("the change feed's cost per event", () => {
+  let t: TestApp;
+  let server: { url: string; close(): Promise<void> };
+  const readers: EventReader[] = [];
+  before(async () => {
+    t = await startTestApp({ ajax: { live: { maxPerSession: 100 } } });
+    server = await listen(t.app);
+  });
+  after(async () => {
+    for (const reader of readers) reader.close();
+    await server.close();
+    await t.close();
+  });
+
+  /** The statements one create and its delivery to every open feed cost. */
+  async function statementsOfOneWrite(writer: CookieClient, feeds: EventReader[]): Promise<number> {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = feeds.map((feed) => feed.events.length);
+    t.queries.reset();
+    const created = await writer.post(server.url, "/ajax/blog/article.json", { title: "Counted", published: true, tags: "a" });
+    expect(created.status).to.equal(200);
+    await Promise.all(feeds.map((feed, index) => feed.until(() => feed.events.length > before[index]!, 5000, "the event")));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return t.queries.count;
+  }
+
+  it("reads once per user, however many feeds that user has open", async () => {
+    const alice = new CookieClient();
+    await alice.login(server.url, "alice");
+    const bob = new CookieClient();
+    await bob.login(server.url, "bob");
+    const open = async (client: CookieClient, query = "") => {
+      const reader = await EventReader.open(`${server.url}/ajax/blog/article/events${query}`, cookieHeader(client.cookies));
+      readers.push(reader);
+      return reader;
+    };
+    const one = [await open(bob)];
+    await statementsOfOneWrite(alice, one); // warms the prepared statements
+    const withOne = await statementsOfOneWrite(alice, one);
+    const many = [...one];
+    for (let i = 0; i < 30; i++) many.push(await open(bob));
+    const withMany = await statementsOfOneWrite(alice, many);
+    expect(withMany, "31 feeds of one user cost what one does").to.equal(withOne);
+    // Another user is another group: one more read; a filter adds one query for its group.
+    const another = [...many, await open(alice)];
+    const withTwoUsers = await statementsOfOneWrite(alice, another);
+    expect(withTwoUsers).to.be.above(withOne);
+    const filtered = [...another, await open(bob, "?filter[published]=true"), await open(bob, "?filter[published]=true")];
+    expect(await statementsOfOneWrite(alice, filtered)).to.equal(withTwoUsers + 1);
   });
 });

@@ -2,6 +2,7 @@ import type { createClient as CreateRedisClient } from "redis";
 import { requireOptional } from "../optional";
 import type { DataSource } from "typeorm";
 import { dialectOf } from "../model/dialect";
+import { ClusterBus, inClusterWorker } from "./cluster";
 
 /** The part of node-postgres's `Client` the bus uses (pg ships no types here). */
 interface PgClient {
@@ -26,7 +27,7 @@ export interface ChangeNote {
 
 /** Carries change notes to every server of the site, this one included. */
 export interface ChangeBus {
-  readonly kind: "memory" | "postgres" | "redis";
+  readonly kind: "memory" | "cluster" | "postgres" | "redis";
   /** Starts listening; `receive` gets every note (its own too), `lost` is told when notes may have been missed. */
   start(receive: (note: ChangeNote) => void, lost: () => void): Promise<void>;
   publish(note: ChangeNote): Promise<void>;
@@ -124,6 +125,7 @@ export class RedisBus implements ChangeBus {
   readonly kind = "redis";
   private readonly publisher: ReturnType<typeof CreateRedisClient>;
   private subscriber?: ReturnType<typeof CreateRedisClient>;
+  private closed = false;
 
   constructor(url: string, private readonly channel: string) {
     // While Redis is away a publish fails at once (its note is lost; subscribers resync when the
@@ -134,8 +136,8 @@ export class RedisBus implements ChangeBus {
   }
 
   async start(receive: (note: ChangeNote) => void, lost: () => void): Promise<void> {
-    await this.publisher.connect();
     const subscriber = this.publisher.duplicate();
+    this.subscriber = subscriber;
     subscriber.on("error", () => {});
     // After a reconnect the client subscribes again by itself; what was published meanwhile is gone.
     let ready = false;
@@ -143,12 +145,22 @@ export class RedisBus implements ChangeBus {
       if (ready) lost();
       ready = true;
     });
-    await subscriber.connect();
+    // Redis away at start-up is waited for (the feed answers 503 meanwhile), not a feed that never starts.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!this.publisher.isOpen) await this.publisher.connect();
+        if (!subscriber.isOpen) await subscriber.connect();
+        break;
+      } catch {
+        if (this.closed) return;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+      }
+    }
+    if (this.closed) return;
     await subscriber.subscribe(this.channel, (message) => {
       const note = parseNote(message);
       if (note) receive(note);
     });
-    this.subscriber = subscriber;
   }
 
   async publish(note: ChangeNote): Promise<void> {
@@ -156,17 +168,24 @@ export class RedisBus implements ChangeBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const client of [this.subscriber, this.publisher]) {
-      if (client?.isOpen) await client.quit().catch(() => {});
+      // A client still trying to reach Redis would wait for it to close gracefully: it is cut off.
+      if (client?.isReady) await client.close().catch(() => {});
+      else if (client?.isOpen) client.destroy();
     }
   }
 }
 
-/** Redis when a URL is given, else PostgreSQL's LISTEN/NOTIFY on PostgreSQL, else this process alone. */
+/**
+ * Redis when a URL is given, else PostgreSQL's LISTEN/NOTIFY on PostgreSQL, else the workers of
+ * this Node cluster (through its primary), else this process alone.
+ */
 export function chooseBus(dataSource: DataSource, options: { redisUrl?: string; channel?: string }): ChangeBus {
   const channel = options.channel ?? "ajax_live";
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`ajax-endpoints: live channel "${channel}" must be a lowercase SQL identifier`);
   if (options.redisUrl) return new RedisBus(options.redisUrl, channel);
   if (dialectOf(dataSource) === "postgres") return new PostgresBus(dataSource, channel);
+  if (inClusterWorker()) return new ClusterBus();
   return new MemoryBus();
 }

@@ -42,6 +42,21 @@ export interface Subscriber {
   /** The list filters, and a key that is equal for equal filters. */
   query: ListQuery;
   filterKey: string;
+  /**
+   * Whether each record this feed was told about is in its view, as of its last event: a record
+   * known to be out of view is not announced as `deleted` again (nor ever, when the feed saw it
+   * created out of view). Bounded; a forgotten record counts as unknown.
+   */
+  inView: Map<string, boolean>;
+}
+
+/** Records a feed remembers the view of (see {@link Subscriber.inView}). */
+const IN_VIEW_MEMORY = 5000;
+
+function remember(subscriber: Subscriber, pk: string, inView: boolean): void {
+  subscriber.inView.delete(pk);
+  subscriber.inView.set(pk, inView);
+  if (subscriber.inView.size > IN_VIEW_MEMORY) subscriber.inView.delete(subscriber.inView.keys().next().value!);
 }
 
 function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
@@ -72,15 +87,29 @@ export class LiveFeed {
   private readonly serverTag = randomBytes(4).toString("hex");
   private readonly heartbeat: NodeJS.Timeout;
   readonly ready: Promise<void>;
+  private listening = false;
 
   constructor(
     private readonly registry: Registry, readonly bus: ChangeBus, readonly limits: LiveLimits,
     private readonly report: (error: unknown) => void,
   ) {
     this.ready = bus.start((note) => this.enqueue(() => this.receive(note)), () => this.enqueue(async () => this.resyncAll()));
-    this.ready.catch(report);
+    this.ready.then(() => { this.listening = true; }, report);
     this.heartbeat = setInterval(() => this.beat(), limits.heartbeatMs);
     this.heartbeat.unref();
+  }
+
+  /** Whether the bus listens, waiting at most `ms` for it. */
+  async readyWithin(ms: number): Promise<boolean> {
+    if (this.listening) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+    const ready = this.ready.then(() => true, () => false);
+    try {
+      return await Promise.race([ready, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** How many feeds are open on this server. */
@@ -181,7 +210,10 @@ export class LiveFeed {
     if (pk === undefined) return;
     const gone = JSON.stringify({ pk });
     if (note.op === "deleted") {
-      for (const subscriber of subscribers) subscriber.stream.event(note.id, "deleted", gone);
+      for (const subscriber of subscribers) {
+        if (subscriber.inView.get(String(pk)) !== false) subscriber.stream.event(note.id, "deleted", gone);
+        subscriber.inView.delete(String(pk));
+      }
       return;
     }
     for (const group of groupBy(subscribers, (subscriber) => subscriber.userKey).values()) {
@@ -206,8 +238,9 @@ export class LiveFeed {
         const matches = data !== undefined && (subscribers[0]!.filterKey === "" || (await matchesFilters(endpoint, subscribers[0]!.query, pk, ctx)));
         for (const subscriber of subscribers) {
           if (matches) subscriber.stream.event(note.id, note.op, data!);
-          // It may have been in this view before: now it is not.
-          else if (note.op === "updated") subscriber.stream.event(note.id, "deleted", gone);
+          // It may have been in this view before (unless the feed knows it was not): now it is not.
+          else if (note.op === "updated" && subscriber.inView.get(String(pk)) !== false) subscriber.stream.event(note.id, "deleted", gone);
+          remember(subscriber, String(pk), matches);
         }
       }
     });

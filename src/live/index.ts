@@ -19,6 +19,7 @@ export interface LiveOptions extends Partial<LiveLimits> {
 export { LiveFeed, DEFAULT_LIVE_LIMITS, type LiveLimits } from "./feed";
 export type { ChangeNote, ChangeBus } from "./bus";
 export type { Change } from "./changes";
+export { relayLiveNotes } from "./cluster";
 
 /** The feed of a router, its route handler, and the hook that publishes what each call committed. */
 export function createLive(

@@ -15,6 +15,7 @@ import { EventStream } from "./stream";
 export const EVENTS_PATH = "/:app/:model/events";
 const MAX_EVENT_ID_LENGTH = 200;
 const RECONNECT_MS = 2000;
+const READY_WAIT_MS = 2000;
 
 /** The feed's query string: the list's `filter[...]` parameters and nothing else. */
 function feedParams(req: Request): Record<string, unknown> {
@@ -53,10 +54,11 @@ export function eventsHandler(
       res.end();
       return;
     }
-    await feed.ready.catch(() => { throw new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } }); });
+    // The bus not listening yet (Redis or PostgreSQL away at start-up): a quick 503, never a request that hangs.
+    if (!(await feed.readyWithin(READY_WAIT_MS))) throw new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } });
     perSession.set(sessionKey, open + 1);
     const subscriber: Subscriber = {
-      endpoint, key: endpoint.metadata.target, ctx, query,
+      endpoint, key: endpoint.metadata.target, ctx, query, inView: new Map(),
       stream: new EventStream(res, feed.limits.maxBufferBytes, () => {
         feed.unsubscribe(subscriber);
         const left = (perSession.get(sessionKey) ?? 1) - 1;

@@ -265,6 +265,10 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
       for (const { reader } of bobs) {
         expect(reader.events.some((e) => e.event === "created" && /alice public/.test(e.data.title))).to.equal(true);
         expect(reader.events.some((e) => e.event === "deleted" && e.data.pk === written[2]!.pk)).to.equal(true);
+        // Drafts made while he listened were never in his view: not even their pks reach him.
+        for (const draft of [written[0]!.pk, written[1]!.pk, vaultDraft.json.data.id]) {
+          expect(reader.events.filter((e) => (e.data.id ?? e.data.pk) === draft), `draft ${draft}`).to.deep.equal([]);
+        }
         expect(JSON.stringify(reader.events)).not.to.include("secret draft");
       }
       const carols = feeds.find((f) => f.who === w.carol && f.app === "blog" && f.name === "article")!.reader;

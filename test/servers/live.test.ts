@@ -1,4 +1,9 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import type { TestDatabaseKind } from "../support/databases";
 import { cookieHeader, EventReader } from "../support/events";
@@ -106,3 +111,61 @@ for (const setup of setups) {
     }
   });
 }
+
+/** `npm run cluster` on SQLite without Redis: the primary passes each worker's notes to the others. */
+describe("the change feed across the workers of a cluster (SQLite, no Redis)", () => {
+  it("a feed on one worker hears of writes that land on any worker", async function () {
+    this.timeout(60_000);
+    const folder = mkdtempSync(join(tmpdir(), "ajax-live-cluster-"));
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const child = spawn(process.execPath, [join(__dirname, "..", "..", "cluster.js")], {
+      env: { PATH: process.env.PATH ?? "", PORT: String(port), WORKERS: "2", DATABASE_URL: `sqlite:${join(folder, "cluster.sqlite")}`, SESSION_SECRET: "cluster secret" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const readers: EventReader[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the cluster did not start:\n${output}`)), 30_000);
+        const collect = (chunk: Buffer) => {
+          output += chunk.toString();
+          if ((output.match(/ajax-endpoints demo on/g) ?? []).length >= 2) { clearTimeout(timer); resolve(); }
+        };
+        child.stdout!.on("data", collect);
+        child.stderr!.on("data", collect);
+      });
+      const url = `http://127.0.0.1:${port}`;
+      const alice = new CookieClient();
+      await alice.login(url, "alice");
+      // Feeds on new connections land on both workers; every one must hear of every write.
+      for (let i = 0; i < 4; i++) readers.push(await EventReader.open(`${url}/ajax/blog/article/events`, cookieHeader(alice.cookies)));
+      const pks: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await fetch(`${url}/ajax/blog/article.json`, {
+          method: "POST", headers: {
+            "Content-Type": "application/json", Connection: "close", Cookie: cookieHeader(alice.cookies),
+            "X-CSRFToken": decodeURIComponent(alice.cookies.get("csrftoken")!),
+          },
+          body: JSON.stringify({ title: `On some worker ${i}`, published: true }),
+        });
+        expect(response.status).to.equal(200);
+        pks.push(((await response.json()) as { data: { id: number } }).data.id);
+      }
+      for (const reader of readers) {
+        await reader.until(() => reader.events.length >= pks.length, 10_000, "every write's event");
+        expect(reader.events.map((e) => e.data.id)).to.deep.equal(pks);
+      }
+    } finally {
+      for (const reader of readers) reader.close();
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
