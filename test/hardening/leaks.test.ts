@@ -51,6 +51,8 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
   let w: World;
   /** Every answer collected, with the endpoint that encoded its records (when it did). */
   const answers: Array<{ what: string; reply: Reply; endpoint?: ModelEndpoint; shape?: "record" | "list" }> = [];
+  /** Every history answered, to check its changes against the endpoint that answered it. */
+  const histories: Array<{ what: string; endpoint: ModelEndpoint; entries: unknown }> = [];
 
   before(async () => {
     w = await startWorld();
@@ -77,7 +79,13 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
           for (const record of records.slice(0, 5)) {
             const pk = record[endpoint.rules.pk.name];
             if (endpoint.ops.includes("get")) await collect(who, `${app}.${name} get`, `${base}/${pk}/get.json`, {}, endpoint, "record");
-            if (endpoint.featureSet.has("tags")) await collect(who, `${app}.${name} similar`, `${base}/${pk}/tags/similar.json`, {}, endpoint, "list");
+            // Every op a feature adds that only reads (similar, history), generated from the endpoint's features.
+            for (const [path, op] of endpoint.featureSet.allRecordOps()) {
+              if (!op.readOnly) continue;
+              const shape = op.data === "records" ? "list" : op.data === "record" ? "record" : undefined;
+              const reply = await collect(who, `${app}.${name} ${path}`, `${base}/${pk}/${path}.json`, {}, shape ? endpoint : undefined, shape);
+              if (path === "history" && reply.status === 200) histories.push({ what: `${who.label} ${app}.${name} history of ${pk}`, endpoint, entries: reply.json.data });
+            }
           }
         }
       }
@@ -106,6 +114,15 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
       w.t.ajax.registry.endpointFor(w.t.dataSource.getMetadata("User")), "record");
 
     const problems: string[] = [];
+    // A history names only fields its endpoint shows (and features' keys such as tags), whatever
+    // another endpoint of the same table showed when the change was written.
+    for (const { what, endpoint, entries } of histories) {
+      const shown = new Set([...endpoint.rules.readable.map((rule) => rule.name), ...endpoint.featureSet.list.flatMap((f) => f.writableKeys ?? [])]);
+      for (const entry of entries as Json[]) {
+        for (const field of Object.keys(entry.changes ?? {})) if (!shown.has(field)) problems.push(`${what}: the change of ${field}, not shown by this endpoint`);
+      }
+    }
+    expect(histories.length, "histories were checked").to.be.above(0);
     for (const { what, reply, endpoint, shape } of answers) {
       for (const secret of w.secrets) if (reply.text.includes(secret)) problems.push(`${what}: holds a hidden value`);
       if (reply.text.includes("scrypt$")) problems.push(`${what}: holds a password hash`);
@@ -119,6 +136,36 @@ describe("hardening: leaks and existence oracles, generated from the registry", 
     // The vault endpoints hide what the blog ones show: the check saw both kinds.
     expect(hiddenCount).to.be.at.least(6);
     expect(answers.filter((a) => a.reply.status === 200).length).to.be.above(40);
+  });
+
+  it("never shows a soft-deleted record: not in any list, get, similar or history, to anyone, on any endpoint of its table", async () => {
+    let checked = 0;
+    for (const { app, name, endpoint } of models()) {
+      if (!endpoint.featureSet.has("softDelete") || !endpoint.ops.includes("create")) continue;
+      const base = `/ajax/${app}/${name}`;
+      const writable = (field: string) => endpoint.rules.byName.get(field)?.writable === true;
+      const created = await w.alice.post(`${base}.json`, { title: `to be deleted ${app}`, ...(writable("published") ? { published: true } : {}), tags: "shared deleted-only" });
+      expect(created.status, created.text).to.equal(200);
+      const pk = created.json.data[endpoint.rules.pk.name];
+      expect((await w.alice.post(`${base}/${pk}/delete.json`)).status).to.equal(200);
+      for (const other of models()) {
+        if (other.endpoint.metadata.tableName !== endpoint.metadata.tableName) continue;
+        const otherBase = `/ajax/${other.app}/${other.name}`;
+        for (const who of [w.alice, w.bob, w.caller("anonymous-deleted")]) {
+          for (const body of [{ items_per_page: 100 }, { filter: { tags: "deleted-only" } }, { search: "deleted" }]) {
+            const list = await who.post(`${otherBase}/list.json`, body);
+            if (list.status === 200) expect((list.json.data as Json[]).map((r) => r[other.endpoint.rules.pk.name]), `${who.label} ${other.app}.${other.name} list`).not.to.include(pk);
+            checked++;
+          }
+          for (const op of ["get", "history", "tags/similar"]) {
+            const reply = await who.post(`${otherBase}/${pk}/${op}.json`, {});
+            expect([401, 404], `${who.label} ${other.app}.${other.name} ${op}`).to.include(reply.status);
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).to.be.above(20);
   });
 
   it("refuses filtering and ordering on every hidden column of every listable model with a 400", async () => {
