@@ -118,7 +118,7 @@ export function createAjax(options: AjaxOptions): Ajax {
   });
   const redis = sessions.redis;
   const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime, csrf, options.session.cookieName ?? DEFAULT_SESSION_COOKIE,
-    redis ? redisLimiterStores(redis) : undefined);
+    redis ? redisLimiterStores(redis, options.session.redisPrefix ?? "ajax:sess:") : undefined);
   const sessionMiddleware = sessionHandler(options.session, sessions.store);
   const debug = options.debug === true;
   const report = options.onError ?? ((error: unknown) => console.error("ajax-endpoints: unhandled error", error));
@@ -188,10 +188,13 @@ export function createAjax(options: AjaxOptions): Ajax {
   return { router, session: sessionChain, registry, close, openapi, live: live?.feed };
 }
 
-/** Failed-login counters in the Redis that holds the sessions, so that every process counts together. */
-function redisLimiterStores(redis: RedisCommands): (prefix: string) => RateLimitRedisStore {
+/**
+ * Failed-login counters in the Redis that holds the sessions, so that every process counts
+ * together; their keys sit under the sessions' prefix (`ajax:sess:login:user:...`).
+ */
+function redisLimiterStores(redis: RedisCommands, keyPrefix: string): (prefix: string) => RateLimitRedisStore {
   const { RedisStore } = requireOptional<{ RedisStore: typeof RateLimitRedisStore }>("rate-limit-redis", "Login limits shared through Redis");
-  return (prefix) => new RedisStore({ prefix, sendCommand: (...args: string[]) => redis.sendCommand(args) as never });
+  return (prefix) => new RedisStore({ prefix: `${keyPrefix}${prefix}`, sendCommand: (...args: string[]) => redis.sendCommand(args) as never });
 }
 
 /** Which routes take files, and the gate an upload passes before its first file is written. */

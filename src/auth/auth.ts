@@ -107,7 +107,7 @@ export class SessionAuth {
     const limiter = (name: string, limit: number, key: (req: Request) => string) => rateLimit({
       windowMs, limit, skipSuccessfulRequests: true, standardHeaders: "draft-8", legacyHeaders: false,
       keyGenerator: key,
-      ...(limiterStore ? { store: limiterStore(`ajax:login:${name}:`) } : {}),
+      ...(limiterStore ? { store: limiterStore(`login:${name}:`) } : {}),
       // A limiter whose store (Redis) is down lets logins through rather than locking everyone out.
       passOnStoreError: true,
       handler: (req: Request, _res: Response, next: NextFunction) => {
