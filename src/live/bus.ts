@@ -13,7 +13,6 @@ interface PgClient {
   end(): Promise<void>;
 }
 type ClientConfig = Record<string, unknown>;
-const { Client: PgClient } = require("pg") as { Client: new (config: ClientConfig) => PgClient };
 
 /** What travels between servers about one committed change: never a field of the record. */
 export interface ChangeNote {
@@ -83,7 +82,9 @@ export class PostgresBus implements ChangeBus {
 
   async start(receive: (note: ChangeNote) => void, lost: () => void): Promise<void> {
     const connect = async (): Promise<void> => {
-      const client = new PgClient(this.config());
+      // Loaded here: an app on another database installs no pg.
+      const { Client } = requireOptional<{ Client: new (config: ClientConfig) => PgClient }>("pg", "The change feed over PostgreSQL");
+      const client = new Client(this.config());
       client.on("notification", (message) => {
         const note = message.channel === this.channel && message.payload ? parseNote(message.payload) : undefined;
         if (note) receive(note);
