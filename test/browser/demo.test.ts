@@ -102,6 +102,8 @@ describe("the browser side in Chromium: the demo page, client.js and interface.j
   });
 
   it("shows an article's history (the audit feature): its creation and its tag change, newest first, as text", async () => {
+    // Every test has a fresh browser context; the article is the one the test above wrote.
+    await logIn("alice");
     const item = page.locator("li.article", { hasText: "Written by jQuery" });
     await item.locator(".history-button").click();
     const lines = item.locator(".history li");

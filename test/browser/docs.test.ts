@@ -100,9 +100,13 @@ describe("the docs page (GET /ajax/docs) in Chromium", function () {
     const paths = await Promise.all(order.map((index) => operations.nth(index).locator(".opblock-summary-path").textContent()));
     const rank = (index: number) => (paths[index]!.trim() === "/auth/logout.json" ? 2 : paths[index]!.trim().endsWith("/delete.json") ? 1 : 0);
     order.sort((a, b) => rank(a) - rank(b) || a - b);
+    // A change feed (GET .../events) is an event stream that stays open: Swagger UI shows an
+    // answer only once the body ends, so it cannot be tried out there (test/live.test.ts drives it).
+    const streams = order.filter((index) => paths[index]!.trim().endsWith("/events"));
     for (const index of order) {
       const operation = operations.nth(index);
       const path = paths[index]!.trim();
+      if (streams.includes(index)) continue;
       await operation.locator(".opblock-summary").click();
       await operation.locator("button.try-out__btn").click();
       await operation.locator("button.execute").click();
@@ -112,7 +116,7 @@ describe("the docs page (GET /ajax/docs) in Chromium", function () {
       answers.push(`${path} ${answer}`);
       await operation.locator(".opblock-summary").click();
     }
-    expect(answers.length).to.equal(count);
+    expect(answers.length).to.equal(count - streams.length);
     expect(answers.filter((line) => / (400|5\d\d)\b/.test(line) || !/ \d{3}\b/.test(line))).to.deep.equal([]);
     expect(pageErrors).to.deep.equal([]);
   });
