@@ -42,6 +42,16 @@ describe("statements per request (bench/, docs/benchmark.md)", () => {
     for (const sql of first) expect(sql).not.to.match(new RegExp(`(=|IN \\()\\s*${pks[1]}\\b`));
   });
 
+  it("reads no column it does not show: hydrated authors and the session's user without their password hash, authors without e-mail", async () => {
+    const statements = await run(`/ajax/blog/article/${pks[0]}/get.json`);
+    for (const sql of statements) expect(sql).not.to.match(/passwordHash/i);
+    const userReads = statements.filter((sql) => /FROM "user"/.test(sql));
+    expect(userReads).to.have.length(2);
+    // The hydration read (IN (...)) selects only what the user endpoint shows.
+    const hydration = userReads.find((sql) => /\bIN \(/.test(sql))!;
+    expect(hydration).to.not.match(/email|isActive|createdAt/i);
+  });
+
   it("list costs 7 whatever the filter: session, user, count, page, authors, categories, tags", async () => {
     const first = await run("/ajax/blog/article/list.json", { filter: { title__ne: "x" } });
     const second = await run("/ajax/blog/article/list.json", { filter: { title__ne: "y" } });

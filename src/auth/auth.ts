@@ -8,6 +8,7 @@ import { gateOf, throughGate } from "../db/gate";
 import { AJAXError, Messages } from "../errors";
 import type { ModelEndpoint } from "../model/endpoint";
 import { encodeRecords } from "../model/hydrate";
+import { RowReader } from "../model/rows";
 import type { Registry } from "../registry";
 import type { CsrfProtection } from "./csrf";
 import { hashPassword, verifyPassword } from "./passwords";
@@ -63,6 +64,8 @@ export class SessionAuth {
   private readonly userEndpoint: ModelEndpoint;
   private readonly usernameColumn: string;
   private readonly hashField: string;
+  /** Reads the user of a session on every request: every column but the password hash. */
+  private readonly sessionUserReader: RowReader;
 
   /**
    * @param sessionCookie the session cookie's name, cleared at logout
@@ -83,6 +86,8 @@ export class SessionAuth {
       throw new Error(`ajax-endpoints: user entity ${metadata.name} needs columns "${usernameField}" and "${this.hashField}"`);
     }
     this.usernameColumn = usernameColumn.databaseName;
+    const hashColumn = metadata.findColumnWithPropertyName(this.hashField)!;
+    this.sessionUserReader = new RowReader(this.userEndpoint.rules, dataSource, this.userEndpoint.rules.loadColumns.filter((column) => column !== hashColumn));
     const check = options.verifyPassword ?? verifyPassword;
 
     this.passport.use(new LocalStrategy({ usernameField: "username", passwordField: "password" }, (username, password, done) => {
@@ -97,7 +102,7 @@ export class SessionAuth {
     this.passport.serializeUser((user, done) => done(null, runtime.userPk(user)));
     this.passport.deserializeUser((pk: unknown, done) => {
       const pkColumn = this.userEndpoint.rules.pk.column.databaseName;
-      this.findUser(pkColumn, pk)
+      this.findUser(pkColumn, pk, this.sessionUserReader)
         .then((user) => done(null, user && runtime.isActive(user) ? user : false))
         .catch((error: unknown) => done(error));
     });
@@ -127,12 +132,12 @@ export class SessionAuth {
     ];
   }
 
-  private async findUser(column: string, value: unknown): Promise<ObjectLiteral | undefined> {
+  private async findUser(column: string, value: unknown, reader = this.userEndpoint.reader): Promise<ObjectLiteral | undefined> {
     if (value === undefined || value === null || (typeof value !== "string" && typeof value !== "number")) return undefined;
     return gateOf(this.dataSource).read(async (manager) => {
-      const qb = this.userEndpoint.reader.query(manager, "account");
+      const qb = reader.query(manager, "account");
       qb.where(`${qb.escape("account")}.${qb.escape(column)} = :value`, { value }).limit(1);
-      return (await this.userEndpoint.reader.load(qb, manager))[0];
+      return (await reader.load(qb, manager))[0];
     });
   }
 
