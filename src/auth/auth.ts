@@ -101,10 +101,7 @@ export class SessionAuth {
     }));
     this.passport.serializeUser((user, done) => done(null, runtime.userPk(user)));
     this.passport.deserializeUser((pk: unknown, done) => {
-      const pkColumn = this.userEndpoint.rules.pk.column.databaseName;
-      this.findUser(pkColumn, pk, this.sessionUserReader)
-        .then((user) => done(null, user && runtime.isActive(user) ? user : false))
-        .catch((error: unknown) => done(error));
+      this.sessionUser(pk).then((user) => done(null, user ?? false), (error: unknown) => done(error));
     });
     this.middleware = [this.passport.initialize(), this.passport.session()];
 
@@ -130,6 +127,12 @@ export class SessionAuth {
       limiter("ip", options.loginLimit?.perIp ?? 50, ip),
       limiter("user", options.loginLimit?.perUsername ?? 5, (req) => `${ip(req)}|${username(req)}`),
     ];
+  }
+
+  /** The user of a session, read anew: undefined when gone or inactive (then the request counts as logged out). */
+  async sessionUser(pk: unknown): Promise<ObjectLiteral | undefined> {
+    const user = await this.findUser(this.userEndpoint.rules.pk.column.databaseName, pk, this.sessionUserReader);
+    return user && this.runtime.isActive(user) ? user : undefined;
   }
 
   private async findUser(column: string, value: unknown, reader = this.userEndpoint.reader): Promise<ObjectLiteral | undefined> {
