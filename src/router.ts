@@ -9,7 +9,7 @@ import { CsrfProtection } from "./auth/csrf";
 import { sessionReader } from "./auth/session-reader";
 import { AjaxSession } from "./auth/session-entity";
 import { requireEntity } from "./db/require-entity";
-import { createSessionStore, type RedisCommands, type SessionStoreOptions } from "./auth/session-store";
+import { createSessionStore, DatabaseSessionStore, type RedisCommands, type SessionStoreOptions } from "./auth/session-store";
 import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, type FileLimits } from "./http/body";
@@ -167,6 +167,7 @@ export function createAjax(options: AjaxOptions): Ajax {
   const readSession = sessionReader({
     cookieName: options.session.cookieName ?? DEFAULT_SESSION_COOKIE, secrets: ([] as string[]).concat(options.session.secret),
     store: sessions.store, userOf: (pk) => auth.sessionUser(pk),
+    sessionWithUser: sessions.store instanceof DatabaseSessionStore ? (sid) => auth.sessionWithUser(sessions.store as DatabaseSessionStore, sid) : undefined,
   });
   const fullSession = [sessionMiddleware, ...auth.middleware];
   const sessionFor: RequestHandler = (req, res, next) => {

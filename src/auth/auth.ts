@@ -11,6 +11,7 @@ import { encodeRecords } from "../model/hydrate";
 import { RowReader } from "../model/rows";
 import type { Registry } from "../registry";
 import type { CsrfProtection } from "./csrf";
+import type { DatabaseSessionStore } from "./session-store";
 import { hashPassword, verifyPassword } from "./passwords";
 
 /** Who may log in, and how the framework reads a user. */
@@ -127,6 +128,14 @@ export class SessionAuth {
       limiter("ip", options.loginLimit?.perIp ?? 50, ip),
       limiter("user", options.loginLimit?.perUsername ?? 5, (req) => `${ip(req)}|${username(req)}`),
     ];
+  }
+
+  /** The session of `sid` and its active user, in one statement of the database store. */
+  async sessionWithUser(store: DatabaseSessionStore, sid: string): Promise<{ session?: ObjectLiteral; user?: ObjectLiteral }> {
+    const { session, user } = await store.getWithUser(sid, {
+      entity: this.options.userEntity, pk: this.userEndpoint.rules.pk.column, reader: this.sessionUserReader,
+    });
+    return { session, user: user && this.runtime.isActive(user) ? user : undefined };
   }
 
   /** The user of a session, read anew: undefined when gone or inactive (then the request counts as logged out). */

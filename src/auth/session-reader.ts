@@ -1,6 +1,6 @@
 import { parse as parseCookies } from "cookie";
 import { unsign } from "cookie-signature";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { Session, SessionData, Store } from "express-session";
 import type { ObjectLiteral } from "typeorm";
 import { AJAXError, Messages } from "../errors";
@@ -13,6 +13,8 @@ export interface SessionReaderOptions {
   store: Store;
   /** The active user of a session's `passport.user`, read anew on every request; undefined when gone or inactive. */
   userOf(pk: unknown): Promise<ObjectLiteral | undefined>;
+  /** The session and its active user at once (the database store: one statement); else `store.get`, then {@link userOf}. */
+  sessionWithUser?(sid: string): Promise<{ session?: ObjectLiteral; user?: ObjectLiteral }>;
 }
 
 type StoredSession = Partial<SessionData> & { passport?: { user?: unknown } };
@@ -54,15 +56,26 @@ export function sessionReader(options: SessionReaderOptions): RequestHandler {
       req.session = EMPTY;
       return next();
     }
+    const withUser = options.sessionWithUser;
+    if (withUser) {
+      withUser(sid).then(({ session, user }) => {
+        if (!session) {
+          req.session = EMPTY;
+          return next();
+        }
+        use(req, sid, session as StoredSession);
+        if (user) req.user = user as Express.User;
+        next();
+      }, next);
+      return;
+    }
     store.get(sid, (error: unknown, stored?: StoredSession | null) => {
       if (error) return next(error);
       if (!stored) {
         req.session = EMPTY;
         return next();
       }
-      req.sessionID = sid;
-      if (stored.passport) Object.freeze(stored.passport);
-      req.session = Object.freeze(stored) as unknown as Session & Partial<SessionData>;
+      use(req, sid, stored);
       const pk = stored.passport?.user;
       if (pk === undefined) return next();
       options.userOf(pk).then((user) => {
@@ -71,6 +84,13 @@ export function sessionReader(options: SessionReaderOptions): RequestHandler {
       }, next);
     });
   };
+}
+
+/** Gives the request its session, frozen. */
+function use(req: Request, sid: string, stored: StoredSession): void {
+  req.sessionID = sid;
+  if (stored.passport) Object.freeze(stored.passport);
+  req.session = Object.freeze(stored) as unknown as Session & Partial<SessionData>;
 }
 
 /** The session of a request without one. */

@@ -27,7 +27,11 @@ export class RowReader {
 
   /** A query for this entity with its columns selected under stable aliases. */
   query(manager: EntityManager, alias: string): SelectQueryBuilder<ObjectLiteral> {
-    const qb = manager.createQueryBuilder(this.rules.metadata.target, alias).select([]);
+    return this.selectInto(manager.createQueryBuilder(this.rules.metadata.target, alias).select([]), alias);
+  }
+
+  /** Adds this reader's columns of `alias` (this entity, joined into another query) to a query's selects. */
+  selectInto(qb: SelectQueryBuilder<ObjectLiteral>, alias: string): SelectQueryBuilder<ObjectLiteral> {
     const escapedAlias = qb.escape(alias);
     this.columns.forEach((column, index) => {
       qb.addSelect(`${escapedAlias}.${qb.escape(column.databaseName)}`, this.aliases[index]);
