@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import type { DataSource, DeleteQueryBuilder, EntityManager, ObjectLiteral, SelectQueryBuilder, UpdateQueryBuilder } from "typeorm";
 import { DateUtils } from "typeorm/util/DateUtils";
 
 /**
@@ -48,6 +48,25 @@ export class QueryTemplates {
       if (expected !== sql || JSON.stringify(expectedValues) !== JSON.stringify(values)) throw new Error(`ajax-endpoints: query shape reused for different SQL:\n${sql}\n${expected}`);
     }
     return manager.query(sql, values);
+  }
+
+  /**
+   * Runs an update or delete built with the query builder with its parameters bound (the
+   * SQLite driver would write numbers into the text: a new statement to prepare for every pk
+   * and version) and answers how many rows it changed. With entity subscribers registered the
+   * builder runs it itself, so that they are told as before.
+   */
+  async affectedRows(qb: UpdateQueryBuilder<ObjectLiteral> | DeleteQueryBuilder<ObjectLiteral>, manager: EntityManager): Promise<number> {
+    if (this.dataSource.subscribers.length > 0) return (await qb.execute()).affected ?? 0;
+    // getQuery() first: it adds the parameters of the SET clause.
+    const query = qb.getQuery();
+    const [sql, values] = this.bind(query, qb.getParameters());
+    const runner = manager.queryRunner ?? manager.dataSource.createQueryRunner();
+    try {
+      return (await runner.query(sql, values, true)).affected ?? 0;
+    } finally {
+      if (runner !== manager.queryRunner) await runner.release();
+    }
   }
 
   /**
