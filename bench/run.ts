@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { ensureSeeded, freshCopy, removeDatabase, BENCH_USER } from "./seed";
 import { runScaleBenchmark } from "./scale";
 import {
-  createRequest, getRequest, listRequest, OPS, randomCategory, SERVERS, UPDATABLE, updateRequest,
+  CEILING, createRequest, getRequest, listRequest, OPS, randomCategory, SERVERS, UPDATABLE, updateRequest,
   type HttpRequest, type OpName, type ServerSpec,
 } from "./workloads";
 
@@ -59,7 +59,7 @@ interface RunningServer {
 async function startServer(spec: ServerSpec, db: string): Promise<RunningServer> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(DIST_BENCH, spec.script), "--db", db], {
+  const child = spawn(process.execPath, [...nodeArgs, join(DIST_BENCH, spec.script), "--db", db, ...(spec.args ?? [])], {
     stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, NODE_ENV: "production" },
   });
   const pending = new Map<number, (message: any) => void>();
@@ -347,6 +347,7 @@ async function main(): Promise<void> {
   const rows = [];
   for (const op of settings.ops) {
     const ajaxRps = median((samples.get(`ajax/${op}`) ?? []).map((m) => m.rps));
+    const ceilingRps = median((samples.get(`${CEILING}/${op}`) ?? []).map((m) => m.rps));
     for (const spec of specs) {
       const list = samples.get(`${spec.key}/${op}`) ?? [];
       const rps = median(list.map((m) => m.rps));
@@ -355,6 +356,9 @@ async function main(): Promise<void> {
         rps: Math.round(rps), p99Ms: median(list.map((m) => m.p99)),
         cpuMsPerRequest: Number(median(list.map((m) => m.cpuMsPerRequest)).toFixed(3)),
         ratioToAjax: Number((rps / ajaxRps).toFixed(2)),
+        ratioToCeiling: Number((rps / ceilingRps).toFixed(2)),
+        // Paired: each round's req/s over the ceiling's in the same round (the machine is shared).
+        pairedToCeiling: list.map((m, round) => Number((m.rps / (samples.get(`${CEILING}/${op}`)?.[round]?.rps ?? NaN)).toFixed(2))),
         errors: list.reduce((sum, m) => sum + m.errors, 0),
         queries: queries[spec.key]?.[op] ?? null,
         samples: list.map((m) => Math.round(m.rps)),
@@ -373,11 +377,12 @@ async function main(): Promise<void> {
 function printTable(result: { rows: any[]; ajaxRss: Array<{ round: number; startMiB: number; endMiB: number }>; machine: any; seconds: number }): void {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const out: string[] = [];
-  out.push(line(["op", "server", "req/s (median)", "p99 ms", "CPU ms/req", "vs ajax-endpoints", "SQL/req (session, user)", "errors"]));
-  out.push(line(["---", "---", "---:", "---:", "---:", "---:", "---", "---:"]));
+  out.push(line(["op", "server", "req/s (median)", "p99 ms", "CPU ms/req", "vs ajax-endpoints", "vs ceiling (per round)", "SQL/req (session, user)", "errors"]));
+  out.push(line(["---", "---", "---:", "---:", "---:", "---:", "---:", "---", "---:"]));
   for (const row of result.rows) {
     const q = row.queries ? `${fmt(row.queries.total)} (${fmt(row.queries.session)}, ${fmt(row.queries.user)})` : "";
-    out.push(line([row.op, row.label, String(row.rps), String(row.p99Ms), row.cpuMsPerRequest.toFixed(3), `${row.ratioToAjax.toFixed(2)}x`, q, String(row.errors)]));
+    out.push(line([row.op, row.label, String(row.rps), String(row.p99Ms), row.cpuMsPerRequest.toFixed(3), `${row.ratioToAjax.toFixed(2)}x`,
+      `${Number.isFinite(row.ratioToCeiling) ? `${row.ratioToCeiling.toFixed(2)}x` : "-"} (${row.pairedToCeiling.join(", ")})`, q, String(row.errors)]));
   }
   out.push("");
   for (const r of result.ajaxRss) out.push(`ajax-endpoints RSS round ${r.round}: ${r.startMiB.toFixed(1)} MiB at start, ${r.endMiB.toFixed(1)} MiB at end`);

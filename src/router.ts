@@ -6,9 +6,10 @@ import type { RedisStore as RateLimitRedisStore } from "rate-limit-redis";
 import { requireOptional } from "./optional";
 import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
 import { CsrfProtection } from "./auth/csrf";
+import { sessionReader } from "./auth/session-reader";
 import { AjaxSession } from "./auth/session-entity";
 import { requireEntity } from "./db/require-entity";
-import { createSessionStore, type RedisCommands, type SessionStoreOptions } from "./auth/session-store";
+import { createSessionStore, DatabaseSessionStore, type RedisCommands, type SessionStoreOptions } from "./auth/session-store";
 import { sendError, sendSuccess, toAJAXError } from "./envelope";
 import { AJAXError, Messages } from "./errors";
 import { bodyParser, DEFAULT_BODY_LIMITS, type BodyLimits, type BodyRouteRules, type FileLimits } from "./http/body";
@@ -162,7 +163,19 @@ export function createAjax(options: AjaxOptions): Ajax {
   // The gate comes before the body wherever it can: a wrong header token is refused before a
   // byte of the body is read, and a file is written only after the token (header, or a form
   // field sent before the file) and the endpoint's authenticate have passed.
-  router.use(...sessionChain, csrf.beforeBody, bodyParser(limits, uploadGate(csrf, limits)), csrf.guard);
+  // Model ops only read the session: they take the lean reader; every other route the full chain.
+  const readSession = sessionReader({
+    cookieName: options.session.cookieName ?? DEFAULT_SESSION_COOKIE, secrets: ([] as string[]).concat(options.session.secret),
+    store: sessions.store, userOf: (pk) => auth.sessionUser(pk),
+    sessionWithUser: sessions.store instanceof DatabaseSessionStore ? (sid) => auth.sessionWithUser(sessions.store as DatabaseSessionStore, sid) : undefined,
+  });
+  const fullSession = [sessionMiddleware, ...auth.middleware];
+  const sessionFor: RequestHandler = (req, res, next) => {
+    const kind = req.ajaxRoute!.kind;
+    if (kind === "model" || kind === "record" || kind === "feature") return readSession(req, res, next);
+    runAll(fullSession, req, res, next);
+  };
+  router.use(csrf.attach, sessionFor, csrf.beforeBody, bodyParser(limits, uploadGate(csrf, limits)), csrf.guard);
   router.use((req: Request, res: Response, next: NextFunction) => {
     const route = req.ajaxRoute!;
     if (route.kind === "auth" && route.op === "login") return runAll(auth.loginLimiter, req, res, next);

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import request from "supertest";
+import { Article, User } from "../entities";
 import { Client, startTestApp, type TestApp } from "./support/app";
 
 function sessionCookie(response: request.Response): string | undefined {
@@ -121,6 +122,27 @@ describe("CSRF, login, logout and sessions (CONTRACT.md §2, §8)", () => {
       expect((await client.post("/ajax/auth/login.json", { username: "alice", password: "alice-password" })).status).to.equal(200);
     } finally {
       await fresh.close();
+    }
+  });
+
+  it("model ops read the session's user anew on every request: a change of staff or active flags counts at once", async () => {
+    const users = t.dataSource.getRepository(User);
+    const alice = await users.findOneByOrFail({ username: "alice" });
+    const draft = (await t.dataSource.getRepository(Article).insert({ title: "Alice's draft", published: false, author: { id: alice.id } as User })).identifiers[0]!.id as number;
+    const bob = new Client(t.app);
+    await bob.login("bob");
+    const get = () => bob.post(`/ajax/blog/article/${draft}/get.json`);
+    try {
+      expect((await get()).status).to.equal(404);
+      await users.update({ username: "bob" }, { isStaff: true });
+      expect((await get()).status).to.equal(200);
+      await users.update({ username: "bob" }, { isActive: false });
+      expect((await get()).status).to.equal(401);
+      expect((await bob.post("/ajax/blog/article.json", { title: "x", body: "y", published: false })).status).to.equal(401);
+      await users.update({ username: "bob" }, { isActive: true, isStaff: false });
+      expect((await get()).status).to.equal(404);
+    } finally {
+      await users.update({ username: "bob" }, { isActive: true, isStaff: false });
     }
   });
 

@@ -3,8 +3,9 @@ import { Article, Category, User } from "../entities";
 import { loggedIn, startTestApp, type Client, type TestApp } from "./support/app";
 
 /**
- * What a request costs in SQL statements, counted through TypeORM's logger. The session read
- * and the user lookup (passport's deserialize) run on every logged-in request and are counted.
+ * What a request costs in SQL statements, counted through TypeORM's logger. The session read,
+ * which brings the session's user with it (read anew, never cached), runs on every logged-in
+ * request and is counted.
  */
 describe("statements per request (bench/, docs/benchmark.md)", () => {
   let t: TestApp;
@@ -30,9 +31,10 @@ describe("statements per request (bench/, docs/benchmark.md)", () => {
     return [...t.queries.queries];
   };
 
-  it("get costs 6: session, user, the record, its author, its category, its tags", async () => {
+  it("get costs 5: the session with its user, the record, its author, its category, its tags", async () => {
     const statements = await run(`/ajax/blog/article/${pks[0]}/get.json`);
-    expect(statements).to.have.length(6);
+    expect(statements).to.have.length(5);
+    expect(statements[0]).to.match(/ajax_session/).and.to.match(/JOIN ["`]user["`]/);
   });
 
   it("binds parameters: gets of different records run the same SQL text, so the database reuses its prepared statements", async () => {
@@ -42,10 +44,37 @@ describe("statements per request (bench/, docs/benchmark.md)", () => {
     for (const sql of first) expect(sql).not.to.match(new RegExp(`(=|IN \\()\\s*${pks[1]}\\b`));
   });
 
-  it("list costs 7 whatever the filter: session, user, count, page, authors, categories, tags", async () => {
+  it("reads no column it does not show: hydrated authors and the session's user without their password hash, authors without e-mail", async () => {
+    const statements = await run(`/ajax/blog/article/${pks[0]}/get.json`);
+    for (const sql of statements) expect(sql).not.to.match(/passwordHash/i);
+    const userReads = statements.filter((sql) => /(FROM|JOIN) ["`]user["`]/.test(sql));
+    expect(userReads).to.have.length(2);
+    // The hydration read (IN (...)) selects only what the user endpoint shows.
+    const hydration = userReads.find((sql) => /\bIN \(/.test(sql))!;
+    expect(hydration).to.not.match(/email|isActive|createdAt/i);
+  });
+
+  it("binds an update's pk and version too: updates of different records run the same UPDATE text", async () => {
+    const bobId = (await t.dataSource.getRepository(User).findOneByOrFail({ username: "bob" })).id;
+    const own = [];
+    for (let i = 0; i < 2; i++) {
+      own.push((await t.dataSource.getRepository(Article).insert({ title: `B${i}`, published: true, author: { id: bobId } as User })).identifiers[0]!.id as number);
+    }
+    const updateOf = async (pk: number) => {
+      const current = await bob.post(`/ajax/blog/article/${pk}/get.json`);
+      const statements = await run(`/ajax/blog/article/${pk}/update.json`, { title: `New ${pk}`, _version: current.body.data.version });
+      return statements.find((sql) => /^UPDATE/.test(sql))!;
+    };
+    const first = await updateOf(own[0]!);
+    const second = await updateOf(own[1]!);
+    expect(second).to.equal(first);
+    expect(first).not.to.match(new RegExp(`=\\s*${own[0]}\\b`));
+  });
+
+  it("list costs 6 whatever the filter: the session with its user, count, page, authors, categories, tags", async () => {
     const first = await run("/ajax/blog/article/list.json", { filter: { title__ne: "x" } });
     const second = await run("/ajax/blog/article/list.json", { filter: { title__ne: "y" } });
-    expect(first).to.have.length(7);
+    expect(first).to.have.length(6);
     expect(second).to.deep.equal(first);
   });
 });

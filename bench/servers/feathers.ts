@@ -2,14 +2,20 @@ import { feathers, type HookContext } from "@feathersjs/feathers";
 import { KnexService } from "@feathersjs/knex";
 import { BadRequest, NotFound } from "@feathersjs/errors";
 import knex from "knex";
+import { verifyPassword } from "../../src/auth/passwords";
 import { BENCH_USER } from "../seed";
 import { serve, serverArgs } from "./harness";
+import { anonymousSecretOf, anonymousToken, newSession, originAllowed, sessionIdOf, tokenMatches, type SessionData } from "./session";
 
 /**
  * (5) FeathersJS 5 on Koa with the knex adapter (better-sqlite3 client) over the same file: a
  * real peer. Hooks apply the same row scope and validation, hydrate authors, categories and
- * tags in batches, and shape the answer into the ajax-endpoints envelope so the bytes match.
- * No session: the user is fixed to the bench user.
+ * tags in batches, write the audit entry of a change, and shape the answer into the
+ * ajax-endpoints envelope so the bytes match. Without `--session` there is no session (the
+ * user is fixed to the bench user); with it, a Koa middleware in front of the REST transport
+ * does the framework's session work through knex: the `ajax_session` row of the signed
+ * cookie, the user on every request, the CSRF token against the session's secret (and serves
+ * `csrf.json` and `auth/login.json` the way the framework does, for the bench's login).
  */
 // Loaded untyped on purpose: koa-body's types add \`body\` and \`files\` to every IncomingMessage of
 // the whole program, which would change the framework's own Express types.
@@ -18,8 +24,13 @@ const { bodyParser, errorHandler, koa, rest } = require("@feathersjs/koa") as an
 const { db: file } = serverArgs();
 const db = knex({ client: "better-sqlite3", connection: { filename: file }, useNullAsDefault: true });
 const counts = { total: 0, session: 0, user: 0 };
-db.on("query", () => { counts.total++; });
-const viewer = BENCH_USER.id;
+db.on("query", (query: { sql: string }) => {
+  counts.total++;
+  if (query.sql.includes("ajax_session")) counts.session++;
+  else if (query.sql.includes("isActive")) counts.user++;
+});
+const withSession = process.argv.includes("--session");
+const viewerOf = (context: HookContext): number => (withSession ? context.params.viewer : BENCH_USER.id);
 
 type Row = Record<string, any>;
 const iso = (text: string) => (text.length === 23 ? `${text.replace(" ", "T")}Z` : new Date(`${text.replace(" ", "T")}Z`).toISOString());
@@ -51,12 +62,62 @@ async function hydrate(rows: Row[]): Promise<Row[]> {
 
 /** The row scope: published articles and the viewer's own drafts. */
 const scope = (context: HookContext) => {
-  context.params.query = { ...context.params.query, $or: [{ published: 1 }, { authorId: viewer }] };
+  context.params.query = { ...context.params.query, deletedAt: null, $or: [{ published: 1 }, { authorId: viewerOf(context) }] };
+};
+
+/** The audit entry of a write, as the framework's audit feature writes it. */
+const audit = (objectId: number, op: string, viewer: number, changes: object) => db("ajax_audit").insert({
+  model: "article", objectId: String(objectId), op, at: db.raw("strftime('%Y-%m-%d %H:%M:%f', 'now')"), userId: String(viewer), changes: JSON.stringify(changes),
+});
+
+const fail = (status: number, message: string) => ({ success: false, data: { code: status, message } });
+
+/** The framework's session work, in front of the REST transport (only with `--session`). */
+const sessionMiddleware = async (ctx: any, next: () => Promise<void>) => {
+  const cookie = ctx.get("cookie") || undefined;
+  if (ctx.method === "GET" && ctx.path === "/ajax/csrf.json") {
+    const { token, cookies } = anonymousToken();
+    ctx.set("set-cookie", cookies);
+    ctx.body = { success: true, data: { token } };
+    return;
+  }
+  if (!originAllowed(ctx.get("origin") || undefined, ctx.get("host"))) { ctx.status = 403; ctx.body = fail(403, "CSRF token missing or incorrect."); return; }
+  let session: SessionData | undefined;
+  let user: Row | undefined;
+  const sid = sessionIdOf(cookie);
+  if (sid) {
+    const row = await db("ajax_session").where("id", sid).andWhere("expiredAt", ">", Date.now()).whereNull("destroyedAt").first("json");
+    session = row ? JSON.parse(row.json) as SessionData : undefined;
+    const pk = session?.passport?.user;
+    if (pk !== undefined) {
+      user = await db("user").where("id", pk).first("id", "username", "isStaff", "isActive");
+      if (user?.isActive !== 1) user = undefined;
+    }
+  }
+  const secret = session?.csrfSecret ?? (user ? undefined : anonymousSecretOf(cookie));
+  if (!tokenMatches(secret, ctx.get("x-csrftoken"))) { ctx.status = 403; ctx.body = fail(403, "CSRF token missing or incorrect."); return; }
+  if (ctx.method === "POST" && ctx.path === "/ajax/auth/login.json") {
+    const { username, password } = (ctx.request.body ?? {}) as Row;
+    const found = typeof username === "string" ? await db("user").where("username", username).first("id", "passwordHash", "isActive") : undefined;
+    if (!found || typeof password !== "string" || !(await verifyPassword(password, found.passwordHash)) || found.isActive !== 1) {
+      ctx.status = 401; ctx.body = fail(401, "Invalid username or password."); return;
+    }
+    const fresh = newSession(found.id);
+    await db("ajax_session").insert({ id: fresh.id, expiredAt: fresh.expiredAt, json: fresh.json });
+    ctx.set("set-cookie", fresh.cookies);
+    ctx.body = { success: true, data: { id: found.id } };
+    return;
+  }
+  if (!user) { ctx.status = 401; ctx.body = fail(401, "Authentication credentials were not provided."); return; }
+  if (user.isStaff === 1) { ctx.status = 501; ctx.body = fail(501, "This server serves non-staff users only."); return; }
+  ctx.feathers = { ...ctx.feathers, viewer: user.id };
+  await next();
 };
 
 const app = koa(feathers());
 app.use(errorHandler());
 app.use(bodyParser());
+if (withSession) app.use(sessionMiddleware);
 app.configure(rest());
 app.use("articles", new KnexService({ Model: db, name: "article", paginate: { default: 20, max: 50 } }));
 
@@ -75,13 +136,14 @@ app.service("articles").hooks({
       if (typeof title !== "string" || title.length === 0 || title.length > 200 || typeof body !== "string" ||
         typeof published !== "boolean" || !Number.isSafeInteger(category)) throw new BadRequest("Invalid input.");
       if (!(await db("category").where("id", category).first("id"))) throw new BadRequest("Invalid input.");
-      context.data = { title, body, published: published ? 1 : 0, categoryId: category, authorId: viewer, version: 1 };
+      context.data = { title, body, published: published ? 1 : 0, categoryId: category, authorId: viewerOf(context), version: 1 };
     }],
     patch: [async (context: HookContext) => {
       const { title, _version: version } = context.data ?? {};
       if (typeof title !== "string" || title.length === 0 || title.length > 200 || !Number.isSafeInteger(version)) throw new BadRequest("Invalid input.");
       // Only the owner's article at the version the client read: anything else matches no row.
-      context.params.query = { version, authorId: viewer };
+      context.params.query = { version, authorId: viewerOf(context), deletedAt: null };
+      context.params.previousTitle = (await db("article").where("id", context.id).first("title"))?.title;
       context.data = { title, version: db.raw("version + 1"), updatedAt: db.raw("strftime('%Y-%m-%d %H:%M:%f', 'now')") };
     }],
   },
@@ -92,11 +154,19 @@ app.service("articles").hooks({
     }],
     get: [async (context: HookContext) => { context.result = { success: true, data: (await hydrate([context.result]))[0] }; }],
     create: [async (context: HookContext) => {
-      context.result = { success: true, data: (await hydrate([context.result]))[0] };
+      const shown = (await hydrate([context.result]))[0]!;
+      await audit(shown.id, "create", viewerOf(context), {
+        id: [null, shown.id], title: [null, shown.title], body: [null, shown.body], published: [null, shown.published],
+        publishedAt: [null, shown.publishedAt], category: [null, context.result.categoryId], author: [null, context.result.authorId],
+      });
+      context.result = { success: true, data: shown };
       context.http = { ...context.http, status: 200 };
     }],
     patch: [async (context: HookContext) => {
       if (!context.result) throw new NotFound();
+      if (context.params.previousTitle !== context.result.title) {
+        await audit(context.result.id, "update", viewerOf(context), { title: [context.params.previousTitle, context.result.title] });
+      }
       context.result = { success: true, data: (await hydrate([context.result]))[0] };
     }],
   },
@@ -104,5 +174,5 @@ app.service("articles").hooks({
 
 void app.setup().then(() => {
   const server = require("node:http").createServer(app.callback());
-  serve(server, { snapshot: () => ({ ...counts }), reset: () => { counts.total = 0; } }, async () => { await db.destroy(); });
+  serve(server, { snapshot: () => ({ ...counts }), reset: () => { counts.total = counts.session = counts.user = 0; } }, async () => { await db.destroy(); });
 });

@@ -8,8 +8,10 @@ import { gateOf, throughGate } from "../db/gate";
 import { AJAXError, Messages } from "../errors";
 import type { ModelEndpoint } from "../model/endpoint";
 import { encodeRecords } from "../model/hydrate";
+import { RowReader } from "../model/rows";
 import type { Registry } from "../registry";
 import type { CsrfProtection } from "./csrf";
+import type { DatabaseSessionStore } from "./session-store";
 import { hashPassword, verifyPassword } from "./passwords";
 
 /** Who may log in, and how the framework reads a user. */
@@ -63,6 +65,8 @@ export class SessionAuth {
   private readonly userEndpoint: ModelEndpoint;
   private readonly usernameColumn: string;
   private readonly hashField: string;
+  /** Reads the user of a session on every request: every column but the password hash. */
+  private readonly sessionUserReader: RowReader;
 
   /**
    * @param sessionCookie the session cookie's name, cleared at logout
@@ -83,6 +87,8 @@ export class SessionAuth {
       throw new Error(`ajax-endpoints: user entity ${metadata.name} needs columns "${usernameField}" and "${this.hashField}"`);
     }
     this.usernameColumn = usernameColumn.databaseName;
+    const hashColumn = metadata.findColumnWithPropertyName(this.hashField)!;
+    this.sessionUserReader = new RowReader(this.userEndpoint.rules, dataSource, this.userEndpoint.rules.loadColumns.filter((column) => column !== hashColumn));
     const check = options.verifyPassword ?? verifyPassword;
 
     this.passport.use(new LocalStrategy({ usernameField: "username", passwordField: "password" }, (username, password, done) => {
@@ -96,10 +102,7 @@ export class SessionAuth {
     }));
     this.passport.serializeUser((user, done) => done(null, runtime.userPk(user)));
     this.passport.deserializeUser((pk: unknown, done) => {
-      const pkColumn = this.userEndpoint.rules.pk.column.databaseName;
-      this.findUser(pkColumn, pk)
-        .then((user) => done(null, user && runtime.isActive(user) ? user : false))
-        .catch((error: unknown) => done(error));
+      this.sessionUser(pk).then((user) => done(null, user ?? false), (error: unknown) => done(error));
     });
     this.middleware = [this.passport.initialize(), this.passport.session()];
 
@@ -127,12 +130,26 @@ export class SessionAuth {
     ];
   }
 
-  private async findUser(column: string, value: unknown): Promise<ObjectLiteral | undefined> {
+  /** The session of `sid` and its active user, in one statement of the database store. */
+  async sessionWithUser(store: DatabaseSessionStore, sid: string): Promise<{ session?: ObjectLiteral; user?: ObjectLiteral }> {
+    const { session, user } = await store.getWithUser(sid, {
+      entity: this.options.userEntity, pk: this.userEndpoint.rules.pk.column, reader: this.sessionUserReader,
+    });
+    return { session, user: user && this.runtime.isActive(user) ? user : undefined };
+  }
+
+  /** The user of a session, read anew: undefined when gone or inactive (then the request counts as logged out). */
+  async sessionUser(pk: unknown): Promise<ObjectLiteral | undefined> {
+    const user = await this.findUser(this.userEndpoint.rules.pk.column.databaseName, pk, this.sessionUserReader);
+    return user && this.runtime.isActive(user) ? user : undefined;
+  }
+
+  private async findUser(column: string, value: unknown, reader = this.userEndpoint.reader): Promise<ObjectLiteral | undefined> {
     if (value === undefined || value === null || (typeof value !== "string" && typeof value !== "number")) return undefined;
     return gateOf(this.dataSource).read(async (manager) => {
-      const qb = this.userEndpoint.reader.query(manager, "account");
+      const qb = reader.query(manager, "account");
       qb.where(`${qb.escape("account")}.${qb.escape(column)} = :value`, { value }).limit(1);
-      return (await this.userEndpoint.reader.load(qb, manager))[0];
+      return (await reader.load(qb, manager))[0];
     });
   }
 

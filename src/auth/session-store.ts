@@ -2,10 +2,12 @@ import session, { type Store } from "express-session";
 import { TypeormStore } from "connect-typeorm";
 import type { RedisStore as ConnectRedisStore } from "connect-redis";
 import type { createClient as CreateRedisClient } from "redis";
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { queryTemplates } from "../db/compiled";
 import { gateOf } from "../db/gate";
-import { dialectOf } from "../model/dialect";
+import { dialectOf, type Dialect } from "../model/dialect";
+import type { RowReader } from "../model/rows";
 import { requireOptional } from "../optional";
 import { AjaxSession } from "./session-entity";
 
@@ -21,7 +23,10 @@ type Callback = (error?: unknown, value?: unknown) => void;
  * every request runs, is one bound statement prepared once (the upstream one builds an entity).
  */
 export class DatabaseSessionStore extends TypeormStore {
-  constructor(dataSource: DataSource) {
+  /** The SQL of {@link getWithUser}, built once with the query builder. */
+  private withUserSql?: string;
+
+  constructor(private readonly dataSource: DataSource) {
     // Without onError, the upstream store emits "disconnect" on a failed query, and
     // express-session then serves every later request without a session, for good: after a
     // database outage nobody could log in until a restart. The error reaches the callback anyway.
@@ -57,6 +62,46 @@ export class DatabaseSessionStore extends TypeormStore {
     };
     this.touch = (_sid: string, _sess: unknown, callback?: Callback) => callback?.();
   }
+
+  /**
+   * A session and its user in one statement: the session row of `sid` (unexpired, not
+   * destroyed) joined to the user whose pk its `passport.user` holds, with the user's columns
+   * of `user.reader`. The user is the database's current row, so a change to it counts at once.
+   */
+  async getWithUser(sid: string, user: SessionUserQuery): Promise<{ session?: ObjectLiteral; user?: ObjectLiteral }> {
+    const dataSource = this.dataSource;
+    const rows = await gateOf(dataSource).read(async (manager) => {
+      if (!this.withUserSql) {
+        const qb = manager.getRepository(AjaxSession).createQueryBuilder("session").select("session.json", "session_json");
+        const pointer = sessionUserPk(dialectOf(dataSource), `${qb.escape("session")}.${qb.escape("json")}`, dataSource.driver.normalizeType(user.pk));
+        qb.leftJoin(dataSource.getMetadata(user.entity).target as never, "account", `${qb.escape("account")}.${qb.escape(user.pk.databaseName)} = ${pointer}`);
+        user.reader.selectInto(qb as never, "account");
+        qb.where("session.id = :sid").andWhere("session.expiredAt > :now");
+        this.withUserSql = qb.getQuery();
+      }
+      const [sql, values] = queryTemplates(dataSource).bind(this.withUserSql, { sid, now: Date.now() });
+      return manager.query(sql, values) as Promise<ObjectLiteral[]>;
+    });
+    const row = rows[0];
+    if (!row) return {};
+    const session = JSON.parse(String(row.session_json)) as ObjectLiteral;
+    const [found] = user.reader.decode(rows);
+    return { session, user: found && user.reader.pkOf(found) !== null ? found : undefined };
+  }
+}
+
+
+export interface SessionUserQuery {
+  entity: EntityTarget<ObjectLiteral>;
+  pk: ColumnMetadata;
+  reader: RowReader;
+}
+
+/** SQL for the user pk in a session's JSON (`passport.user`), as the pk column's type. */
+function sessionUserPk(dialect: Dialect, json: string, type: string): string {
+  if (dialect === "postgres") return `CAST((${json})::jsonb #>> '{passport,user}' AS ${type})`;
+  if (dialect === "mysql") return `JSON_VALUE(${json}, '$.passport.user')`;
+  return `json_extract(${json}, '$.passport.user')`;
 }
 
 /** Where sessions are kept. */

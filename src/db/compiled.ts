@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import type { DataSource, DeleteQueryBuilder, EntityManager, ObjectLiteral, SelectQueryBuilder, UpdateQueryBuilder } from "typeorm";
 import { DateUtils } from "typeorm/util/DateUtils";
 
 /**
@@ -18,6 +18,8 @@ interface Template {
   slots: Array<{ name: string; index: number }>;
 }
 
+/** `AJAX_VERIFY_SHAPES=1`: every reuse of a shape's SQL is checked against the builder's own (for the test suite). */
+const VERIFY_SHAPES = process.env.AJAX_VERIFY_SHAPES === "1";
 const MARKER = "\u0000ajax-slot\u0000";
 const MAX_TEMPLATES = 2000;
 
@@ -29,14 +31,49 @@ export class QueryTemplates {
     this.sqlite = dataSource.options.type === "better-sqlite3";
   }
 
-  /** Runs a select built with the query builder and answers its raw rows. */
+  /**
+   * Runs a select built with the query builder and answers its raw rows. The builder's SQL is
+   * generated (`getQuery()`, most of a query builder's cost) only the first time its shape is
+   * seen: the shape is read from what the builder was told (selects, joins, conditions, order,
+   * limits), which decides the SQL; the row scope and features still run on every request, so a
+   * user whose scope adds other conditions has another shape.
+   */
   async rawRows(qb: SelectQueryBuilder<ObjectLiteral>, manager: EntityManager): Promise<ObjectLiteral[]> {
-    const [sql, values] = this.bind(qb.getQuery(), qb.getParameters());
+    const parameters = qb.getParameters();
+    const shape = shapeOf(qb);
+    const [sql, values] = shape === undefined ? this.bind(qb.getQuery(), parameters) : this.bind(shape, parameters, () => qb.getQuery());
+    if (VERIFY_SHAPES && shape !== undefined) {
+      const built = qb.getQuery();
+      const [expected, expectedValues] = this.bind(built, parameters);
+      if (expected !== sql || JSON.stringify(expectedValues) !== JSON.stringify(values)) throw new Error(`ajax-endpoints: query shape reused for different SQL:\n${sql}\n${expected}`);
+    }
     return manager.query(sql, values);
   }
 
-  /** Placeholder SQL and the values to bind, for SQL with `:name` and `:...name` parameters. */
-  bind(query: string, parameters: ObjectLiteral): [string, unknown[]] {
+  /**
+   * Runs an update or delete built with the query builder with its parameters bound (the
+   * SQLite driver would write numbers into the text: a new statement to prepare for every pk
+   * and version) and answers how many rows it changed. With entity subscribers registered the
+   * builder runs it itself, so that they are told as before.
+   */
+  async affectedRows(qb: UpdateQueryBuilder<ObjectLiteral> | DeleteQueryBuilder<ObjectLiteral>, manager: EntityManager): Promise<number> {
+    if (this.dataSource.subscribers.length > 0) return (await qb.execute()).affected ?? 0;
+    // getQuery() first: it adds the parameters of the SET clause.
+    const query = qb.getQuery();
+    const [sql, values] = this.bind(query, qb.getParameters());
+    const runner = manager.queryRunner ?? manager.dataSource.createQueryRunner();
+    try {
+      return (await runner.query(sql, values, true)).affected ?? 0;
+    } finally {
+      if (runner !== manager.queryRunner) await runner.release();
+    }
+  }
+
+  /**
+   * Placeholder SQL and the values to bind, for SQL with `:name` and `:...name` parameters.
+   * With `build`, `query` is a shape key and `build()` gives the SQL the first time.
+   */
+  bind(query: string, parameters: ObjectLiteral, build?: () => string): [string, unknown[]] {
     let key = query;
     for (const name in parameters) {
       const value = parameters[name];
@@ -45,7 +82,7 @@ export class QueryTemplates {
     }
     let template = this.templates.get(key);
     if (!template) {
-      template = this.compile(query, parameters);
+      template = this.compile(build ? build() : query, parameters);
       if (this.templates.size >= MAX_TEMPLATES) this.templates.delete(this.templates.keys().next().value!);
       this.templates.set(key, template);
     }
@@ -72,6 +109,36 @@ export class QueryTemplates {
     });
     return { sql, slots };
   }
+}
+
+/**
+ * A key that decides a select builder's SQL text, or undefined when the builder uses anything
+ * not covered here (sub-queries, CTEs, brackets, entity joins, locks...): those build their SQL
+ * every time. Everything `getQuery()` reads for a plain select is in the key.
+ */
+function shapeOf(qb: SelectQueryBuilder<ObjectLiteral>): string | undefined {
+  const map = qb.expressionMap;
+  const main = map.mainAlias;
+  if (map.queryType !== "select" || !main || !main.hasMetadata || main.subQuery || map.subQuery || map.commonTableExpressions.length > 0
+    || map.relationIdAttributes.length > 0 || map.lockMode !== undefined
+    || map.selectDistinctOn.length > 0 || map.comment || map.havings.length > 0 || map.extraAppendedAndWhereCondition
+    || map.useIndex || map.timeTravel || map.maxExecutionTime > 0 || map.selects.some((s) => typeof s.selection !== "string")) return undefined;
+  let key = `\u0002${main.metadata.name}\u0001${main.name}\u0001${map.withDeleted}${map.selectDistinct}${map.aliasNamePrefixingEnabled}`;
+  for (const select of map.selects) key += `\u0001s${select.selection}\u0000${select.aliasName ?? ""}`;
+  for (const join of map.joinAttributes) {
+    if (typeof join.entityOrProperty !== "string" || (join.condition !== undefined && typeof join.condition !== "string") || join.mapToProperty) return undefined;
+    key += `\u0001j${join.direction}\u0000${join.entityOrProperty}\u0000${join.alias.name}\u0000${join.condition ?? ""}`;
+  }
+  for (const where of map.wheres) {
+    if (typeof where.condition !== "string") return undefined;
+    key += `\u0001w${where.type}\u0000${where.condition}`;
+  }
+  for (const group of map.groupBys) key += `\u0001g${group}`;
+  for (const order in map.orderBys) {
+    const value = map.orderBys[order];
+    key += `\u0001o${order}\u0000${typeof value === "string" ? value : `${value.order} ${value.nulls ?? ""}`}`;
+  }
+  return `${key}\u0001l${map.limit}\u0000${map.offset}\u0000${map.skip}\u0000${map.take}`;
 }
 
 const byDataSource = new WeakMap<DataSource, QueryTemplates>();

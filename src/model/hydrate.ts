@@ -2,7 +2,8 @@ import type { EntityManager, ObjectLiteral } from "typeorm";
 import type { RequestContext } from "../context";
 import type { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
-import { recordKey, relationPk } from "./rows";
+import { ModelEndpoint as ModelEndpointClass } from "./endpoint";
+import { recordKey, relationPk, RowReader, shownColumns } from "./rows";
 
 /** Marks a related record the user may not see: it is shown as its pk. */
 const DENIED = Symbol("denied");
@@ -27,6 +28,24 @@ function hydratedRelations(endpoint: ModelEndpoint): ReadonlySet<FieldRule> {
   return relations;
 }
 
+/** Readers of related records, per binding (field rules): see {@link relatedReader}. */
+const relatedReaders = new WeakMap<object, RowReader>();
+
+/**
+ * How related records are read: only the columns a response shows (a user's password hash
+ * and e-mail are never read to be dropped), unless the endpoint decides `canGet` itself,
+ * which may look at any column.
+ */
+function relatedReader(endpoint: ModelEndpoint): RowReader {
+  if (endpoint.canGet !== ModelEndpointClass.prototype.canGet) return endpoint.reader;
+  let reader = relatedReaders.get(endpoint.rules);
+  if (!reader) {
+    reader = new RowReader(endpoint.rules, endpoint.runtime.dataSource, shownColumns(endpoint.rules));
+    relatedReaders.set(endpoint.rules, reader);
+  }
+  return reader;
+}
+
 /**
  * Loads records of `endpoint` by pk, through its row scope and `canGet`: the one way a
  * related record is read, so hydration and FK checks apply the same policy.
@@ -41,12 +60,13 @@ export async function loadVisibleByPks(
   const unique = [...new Set(pks.map(String))].map((text) => pks.find((pk) => String(pk) === text)!);
   for (let start = 0; start < unique.length; start += 500) {
     const chunk = unique.slice(start, start + 500);
-    const qb = endpoint.reader.query(manager, alias);
+    const reader = relatedReader(endpoint);
+    const qb = reader.query(manager, alias);
     qb.where(`${qb.escape(alias)}.${qb.escape(pkColumn.databaseName)} IN (:...hydratePks)`, { hydratePks: chunk });
     endpoint.narrowToVisible(qb, ctx);
-    const records = await endpoint.reader.load(qb, manager);
+    const records = await reader.load(qb, manager);
     for (const record of records) {
-      if (await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(endpoint.reader.pkOf(record)), record);
+      if (await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(reader.pkOf(record)), record);
     }
   }
   return visible;

@@ -216,10 +216,15 @@ export function applyOrder(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: Mode
   if (!query.order.some(({ rule }) => rule === pk)) add(pk, last?.rule ? last.descending : false);
 }
 
-/** What a list query matches, counted as TypeORM's `getCount` does, with its parameters bound. */
+/**
+ * What a list query matches, with its parameters bound: `COUNT(*)` when the query joins
+ * nothing (each row is one record), else distinct pks as TypeORM's `getCount` counts them (a
+ * join can repeat a record); the distinct count needs a temporary index of every match.
+ */
 async function countRows(qb: SelectQueryBuilder<ObjectLiteral>, endpoint: ModelEndpoint, ctx: RequestContext): Promise<number> {
   const pk = `${qb.escape(qb.alias)}.${qb.escape(endpoint.rules.pk.column.databaseName)}`;
-  const counting = qb.clone().select(`COUNT(DISTINCT(${pk}))`, "cnt").orderBy();
+  const joins = qb.expressionMap.joinAttributes.length > 0;
+  const counting = qb.clone().select(joins ? `COUNT(DISTINCT(${pk}))` : "COUNT(*)", "cnt").orderBy();
   const [row] = await queryTemplates(endpoint.runtime.dataSource).rawRows(counting, ctx.manager);
   return Number(row?.cnt ?? 0);
 }

@@ -2,6 +2,7 @@ import type { ObjectLiteral } from "typeorm";
 import { AJAXError, Messages } from "../errors";
 import { refuseUnknownFields } from "../params";
 import type { RequestContext } from "../context";
+import { queryTemplates } from "../db/compiled";
 import { throughGate } from "../db/gate";
 import { dialectOf, nowSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
@@ -106,8 +107,7 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
       const qb = manager.createQueryBuilder().update(endpoint.metadata.target).set(changes)
         .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
       if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });
-      const result = await qb.execute();
-      if (result.affected === 0) throw new AJAXError(409, Messages.stale);
+      if (await queryTemplates(manager.dataSource).affectedRows(qb, manager) === 0) throw new AJAXError(409, Messages.stale);
     }
     const updated = (await loadRecord(endpoint, pk, ctx, false))!;
     await announceWrite({ op: "update", endpoint, pk, before: record, after: updated, changes, extra, alsoChanged: {} }, ctx);
@@ -140,7 +140,7 @@ export async function deleteOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
       const qb = manager.createQueryBuilder().delete().from(endpoint.metadata.target)
         .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
       if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: readVersion });
-      affected = (await qb.execute()).affected ?? 0;
+      affected = await queryTemplates(manager.dataSource).affectedRows(qb, manager);
     }
     if (affected === 0) throw new AJAXError(409, Messages.stale);
     await announceWrite({ op: "delete", endpoint, pk, before: record, changes: {}, extra: {}, soft: remover !== undefined, alsoChanged: {} }, ctx);

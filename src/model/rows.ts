@@ -16,16 +16,24 @@ export class RowReader {
   /** Join column → relation property name, so a row's foreign keys become relation stubs. */
   private readonly relationByColumn = new Map<ColumnMetadata, string>();
 
-  constructor(private readonly rules: FieldRules, private readonly dataSource: DataSource) {
-    this.aliases = rules.loadColumns.map((_, index) => `f${index}`);
+  /**
+   * @param columns what it selects: by default every column (hooks may look at hidden ones);
+   *   a reader for records that are only shown selects the shown ones (see {@link shownColumns}).
+   */
+  constructor(private readonly rules: FieldRules, private readonly dataSource: DataSource, private readonly columns = rules.loadColumns) {
+    this.aliases = columns.map((_, index) => `f${index}`);
     for (const rule of rules.all) if (rule.relation) this.relationByColumn.set(rule.column, rule.name);
   }
 
   /** A query for this entity with its columns selected under stable aliases. */
   query(manager: EntityManager, alias: string): SelectQueryBuilder<ObjectLiteral> {
-    const qb = manager.createQueryBuilder(this.rules.metadata.target, alias).select([]);
+    return this.selectInto(manager.createQueryBuilder(this.rules.metadata.target, alias).select([]), alias);
+  }
+
+  /** Adds this reader's columns of `alias` (this entity, joined into another query) to a query's selects. */
+  selectInto(qb: SelectQueryBuilder<ObjectLiteral>, alias: string): SelectQueryBuilder<ObjectLiteral> {
     const escapedAlias = qb.escape(alias);
-    this.rules.loadColumns.forEach((column, index) => {
+    this.columns.forEach((column, index) => {
       qb.addSelect(`${escapedAlias}.${qb.escape(column.databaseName)}`, this.aliases[index]);
     });
     return qb;
@@ -42,7 +50,7 @@ export class RowReader {
     const metadata = this.rules.metadata;
     return rows.map((row) => {
       const record: ObjectLiteral = Object.create((metadata.target as { prototype?: object }).prototype ?? Object.prototype);
-      this.rules.loadColumns.forEach((column, index) => {
+      this.columns.forEach((column, index) => {
         const raw = row[this.aliases[index]!];
         const relationName = this.relationByColumn.get(column);
         if (relationName) {
@@ -61,6 +69,12 @@ export class RowReader {
   pkOf(record: ObjectLiteral): unknown {
     return record[this.rules.pk.name];
   }
+}
+
+/** The columns a response can show of an entity: its pk and its readable fields (relations by their join column). */
+export function shownColumns(rules: FieldRules): ColumnMetadata[] {
+  const shown = new Set([rules.pk.column, ...rules.readable.map((rule) => rule.column)]);
+  return rules.loadColumns.filter((column) => shown.has(column));
 }
 
 /** The pk a relation stub or hydrated object points at, or null. */
