@@ -1,13 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { expect } from "chai";
-import { createClient } from "redis";
 import { CookieClient, startTwoInstances, type TwoInstances } from "../support/http";
-import { REDIS_URL, requireServices } from "../support/services";
+import { REDIS_URL, requireServices, suiteRedis } from "../support/services";
 
 /** Issue 11: with Redis configured, failed logins are counted once for every process. */
 describe("login limits shared through Redis by two app instances", () => {
-  const prefix = `ajax-test:${randomBytes(4).toString("hex")}:`;
-  const redis = createClient({ url: REDIS_URL });
+  const { prefix, redis, clear } = suiteRedis();
   let instances: TwoInstances;
 
   before(async function () {
@@ -17,10 +14,7 @@ describe("login limits shared through Redis by two app instances", () => {
   });
   after(async () => {
     await instances?.close();
-    if (redis.isOpen) {
-      for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-      await redis.quit();
-    }
+    await clear();
   });
 
   it("answers 429 after five failures for one username, whichever server each one reached", async () => {

@@ -1,16 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { expect } from "chai";
-import { createClient } from "redis";
 import { AjaxSession } from "../../src";
 import type { TestApp } from "../support/app";
 import { CookieClient, startTwoInstances, type TwoInstances } from "../support/http";
-import { REDIS_URL, requireServices } from "../support/services";
+import { REDIS_URL, requireServices, suiteRedis } from "../support/services";
 
 /** Two app instances with their sessions in one Redis: a login on one is a login on the other. */
 describe("sessions shared through Redis by two app instances", () => {
   const secret = "one secret for every server";
-  const prefix = `ajax-test:${randomBytes(4).toString("hex")}:`;
-  const redis = createClient({ url: REDIS_URL });
+  const { prefix, redis, clear } = suiteRedis();
   let instances: TwoInstances;
   let t: TestApp;
   let first: TwoInstances["first"];
@@ -24,10 +21,7 @@ describe("sessions shared through Redis by two app instances", () => {
   });
   after(async () => {
     await instances?.close();
-    if (redis.isOpen) {
-      for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-      await redis.quit();
-    }
+    await clear();
   });
 
   it("GET /ajax/health.json checks Redis too", async () => {

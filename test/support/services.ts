@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { DataSource } from "typeorm";
 import { createClient as createRedisClient } from "redis";
 import { MARIADB_ADMIN_URL, POSTGRES_ADMIN_URL } from "./databases";
@@ -58,4 +59,21 @@ export async function requireServices(context: Mocha.Context, services: readonly
   if (process.env.CI === "true") throw new Error(`CI=true and ${reasons.join("; ")}`);
   console.log(`      skipped: ${reasons.join("; ")}`);
   context.skip();
+}
+
+/**
+ * A Redis client for one suite and a key prefix of its own, so that suites sharing the Redis
+ * of the machine never see each other's keys; `clear()` deletes the suite's keys and disconnects.
+ */
+export function suiteRedis(): { prefix: string; redis: ReturnType<typeof createRedisClient>; clear(): Promise<void> } {
+  const prefix = `ajax-test:${randomBytes(4).toString("hex")}:`;
+  const redis = createRedisClient({ url: REDIS_URL });
+  return {
+    prefix, redis,
+    async clear() {
+      if (!redis.isOpen) return;
+      for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
+      await redis.quit();
+    },
+  };
 }
