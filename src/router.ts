@@ -186,7 +186,10 @@ export function createAjax(options: AjaxOptions): Ajax {
   router.use(async (req: Request, res: Response) => {
     const route = req.ajaxRoute!;
     const ctx = contextFor(req, res, route);
+    const loggingOut = route.kind === "auth" && route.op === "logout" ? req.sessionID : undefined;
     await dispatch(route, ctx, { auth, toError, hooks: options.hooks, types, runBatch, committed: live?.committed });
+    // A logged-out session's feeds end here and now, not at their next reconnect.
+    if (loggingOut && live && res.statusCode === 200) live.feed.closeSession(loggingOut);
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const failure = toError(error);

@@ -178,6 +178,19 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     expect((await bobs.next((e) => e.event === "updated")).data.title).to.equal("Written behind the ops' back");
   });
 
+  it("ends a session's feeds when it logs out, and not another session's", async () => {
+    const leaving = new CookieClient();
+    await leaving.login(server.url, "bob");
+    const mine = await open(leaving);
+    const others = await open(bob);
+    const before = t.ajax.live!.size;
+    expect((await leaving.post(server.url, "/ajax/auth/logout.json")).status).to.equal(200);
+    await mine.until(() => t.ajax.live!.size === before - 1, 2000, "the logged-out session's feed to end");
+    // bob's own session still follows the changes.
+    await post(bob, "/ajax/blog/article.json", { title: "Still followed", published: true });
+    expect((await others.next((e) => e.event === "created")).data.title).to.equal("Still followed");
+  });
+
   it("bounds feeds per session (429), sends heartbeats, and cuts off a reader that does not keep up", async () => {
     const feeds = [await open(alice), await open(alice), await open(alice), await open(alice)];
     const fifth = await open(alice);

@@ -112,6 +112,23 @@ export class LiveFeed {
     }
   }
 
+  /**
+   * Ends the open feeds of a session that has just logged out, on this server: its user's view
+   * must not outlive the login. (Feeds on other servers end at their next reconnect, which
+   * `maxLifetimeMs` bounds, when the session is checked again.)
+   */
+  closeSession(sessionId: string): number {
+    let closed = 0;
+    for (const set of this.subscribers.values()) {
+      for (const subscriber of set) {
+        if (subscriber.ctx.req.sessionID !== sessionId) continue;
+        subscriber.stream.end();
+        closed++;
+      }
+    }
+    return closed;
+  }
+
   /** How many feeds are open on this server. */
   get size(): number {
     let count = 0;
