@@ -71,6 +71,18 @@ describe("statements per request (bench/, docs/benchmark.md)", () => {
     expect(first).not.to.match(new RegExp(`=\\s*${own[0]}\\b`));
   });
 
+  it("create binds its values (one INSERT text whatever the category) and reads the new record back once", async () => {
+    const categories = t.dataSource.getRepository(Category);
+    const insertOf = async (title: string) => {
+      const category = (await categories.insert({ title })).identifiers[0]!.id as number;
+      const statements = await run("/ajax/blog/article.json", { title: `In ${title}`, body: "b", published: true, category });
+      expect(statements.filter((sql) => /^SELECT/.test(sql) && /FROM ["`]article["`]/.test(sql))).to.have.length(1);
+      return statements.find((sql) => /^INSERT INTO ["`]article["`]/.test(sql))!;
+    };
+    const first = await insertOf("First");
+    expect(await insertOf("Second")).to.equal(first);
+  });
+
   it("list costs 6 whatever the filter: the session with its user, count, page, authors, categories, tags", async () => {
     const first = await run("/ajax/blog/article/list.json", { filter: { title__ne: "x" } });
     const second = await run("/ajax/blog/article/list.json", { filter: { title__ne: "y" } });

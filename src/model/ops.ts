@@ -74,8 +74,9 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
     if (!(await endpoint.canCreate(ctx.user, values, ctx))) throw new AJAXError(403, Messages.forbidden);
     await endpoint.beforeCreate(values, ctx);
     stampDates(endpoint, values, "create");
-    const result = await manager.createQueryBuilder().insert().into(endpoint.metadata.target).values(values).execute();
-    const pk = result.identifiers[0]?.[endpoint.rules.pk.name];
+    const insert = manager.createQueryBuilder().insert().into(endpoint.metadata.target).values(values);
+    const inserted = await queryTemplates(manager.dataSource).insertReturningPk(insert, manager, endpoint.rules.pk.column);
+    const pk = inserted ? inserted.pk : (await insert.execute()).identifiers[0]?.[endpoint.rules.pk.name];
     const record = await loadRecord(endpoint, pk, ctx, false);
     if (!record) throw new Error(`created ${endpoint.metadata.name} ${String(pk)} could not be read back`);
     await announceWrite({ op: "create", endpoint, pk, after: record, changes: values, extra, alsoChanged: {} }, ctx);
