@@ -31,11 +31,16 @@ describe("statements per request (bench/, docs/benchmark.md)", () => {
     return [...t.queries.queries];
   };
 
-  it("get costs 3: the session with its user, the record joined to its author and category, its tags", async () => {
+  it("get costs 3 on PostgreSQL and MariaDB (the session with its user, the record joined to its author and category, its tags), 5 on SQLite (author and category read by pk)", async () => {
     const statements = await run(`/ajax/blog/article/${pks[0]}/get.json`);
-    expect(statements).to.have.length(3);
     expect(statements[0]).to.match(/ajax_session/).and.to.match(/JOIN ["`]user["`]/);
-    expect(statements[1]).to.match(/LEFT JOIN ["`]user["`]/).and.to.match(/LEFT JOIN ["`]category["`]/);
+    if (t.database.kind === "sqlite") {
+      expect(statements).to.have.length(5);
+      expect(statements[1]).not.to.match(/JOIN/);
+    } else {
+      expect(statements).to.have.length(3);
+      expect(statements[1]).to.match(/LEFT JOIN ["`]user["`]/).and.to.match(/LEFT JOIN ["`]category["`]/);
+    }
   });
 
   it("binds parameters: gets of different records run the same SQL text, so the database reuses its prepared statements", async () => {

@@ -1,5 +1,6 @@
 import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { RequestContext } from "../context";
+import { dialectOf } from "./dialect";
 import { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
 import { hydratedRelations, rememberJoined, type JoinedRelated } from "./hydrate";
@@ -25,7 +26,8 @@ function joinReader(target: ModelEndpoint, alias: string): RowReader {
 
 /**
  * Joins the related records a response expands (many-to-one, first level) into the query of one
- * record, so that a get reads its record, author and category in one statement. The related
+ * record, so that a get reads its record, author and category in one statement (one round trip
+ * on PostgreSQL and MariaDB; not on SQLite, see below). The related
  * endpoint's row scope and features still decide: they narrow a query of the related entity
  * under the join's alias as they would a read of their own, and their conditions become the
  * join's condition (with soft delete's, which TypeORM adds to a join as to a read). A relation is
@@ -34,7 +36,10 @@ function joinReader(target: ModelEndpoint, alias: string): RowReader {
  * `withDeleted` of its own, or parameters whose names the record's query already uses.
  */
 export function joinRelated(endpoint: ModelEndpoint, qb: SelectQueryBuilder<ObjectLiteral>, ctx: RequestContext): JoinedRelation[] {
-  if (endpoint.depth < 1) return [];
+  // On SQLite a statement is a function call, not a round trip: the record with two LEFT JOINs
+  // measured 23 µs against 11 µs for it and two reads by pk, and the whole get and update slower
+  // (docs/benchmark.md). There the related records are read in batches.
+  if (endpoint.depth < 1 || dialectOf(endpoint.runtime.dataSource) === "sqlite") return [];
   const joined: JoinedRelation[] = [];
   const used = new Set(Object.keys(qb.expressionMap.parameters));
   for (const rule of hydratedRelations(endpoint)) {
