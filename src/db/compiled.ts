@@ -1,4 +1,5 @@
-import type { DataSource, DeleteQueryBuilder, EntityManager, ObjectLiteral, SelectQueryBuilder, UpdateQueryBuilder } from "typeorm";
+import type { DataSource, DeleteQueryBuilder, EntityManager, InsertQueryBuilder, ObjectLiteral, QueryRunner, SelectQueryBuilder, UpdateQueryBuilder } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { DateUtils } from "typeorm/util/DateUtils";
 
 /**
@@ -61,9 +62,35 @@ export class QueryTemplates {
     // getQuery() first: it adds the parameters of the SET clause.
     const query = qb.getQuery();
     const [sql, values] = this.bind(query, qb.getParameters());
-    const runner = manager.queryRunner ?? manager.dataSource.createQueryRunner();
+    return (await this.run(manager, sql, values)).affected ?? 0;
+  }
+
+  /**
+   * Inserts the one row of an insert builder with its parameters bound and answers its pk, as
+   * the database generated it: no statement per distinct value, and no read-back of generated
+   * columns (the caller reads the record anyway). Only for a pk the database increments, and
+   * without entity subscribers or listeners; else answers undefined without running anything,
+   * and the caller runs the builder itself.
+   */
+  async insertReturningPk(qb: InsertQueryBuilder<ObjectLiteral>, manager: EntityManager, pk: ColumnMetadata): Promise<{ pk: unknown } | undefined> {
+    const metadata = qb.expressionMap.mainAlias?.hasMetadata ? qb.expressionMap.mainAlias.metadata : undefined;
+    if (!metadata || this.dataSource.subscribers.length > 0 || metadata.ownListeners.length > 0 || pk.generationStrategy !== "increment") return undefined;
+    const type = this.dataSource.options.type;
+    qb.updateEntity(false);
+    if (type === "postgres") qb.returning(this.dataSource.driver.escape(pk.databaseName));
+    const query = qb.getQuery();
+    const [sql, values] = this.bind(query, qb.getParameters());
+    const { raw } = await this.run(manager, sql, values);
+    const generated = type === "postgres" ? (raw as ObjectLiteral[])[0]?.[pk.databaseName]
+      : type === "mysql" || type === "mariadb" ? (raw as { insertId: unknown }).insertId : raw;
+    return { pk: this.dataSource.driver.prepareHydratedValue(generated, pk) };
+  }
+
+  /** Runs a statement on the manager's query runner (its transaction), answering the structured result. */
+  private async run(manager: EntityManager, sql: string, values: unknown[]): Promise<{ affected?: number; raw: unknown }> {
+    const runner: QueryRunner = manager.queryRunner ?? manager.dataSource.createQueryRunner();
     try {
-      return (await runner.query(sql, values, true)).affected ?? 0;
+      return await runner.query(sql, values, true);
     } finally {
       if (runner !== manager.queryRunner) await runner.release();
     }

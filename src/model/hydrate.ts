@@ -17,7 +17,7 @@ type Cache = Map<ModelEndpoint, Map<string, Cached>>;
 const expandedRelations = new WeakMap<object, ReadonlySet<FieldRule>>();
 
 /** Relations of an endpoint that are expanded into records. */
-function hydratedRelations(endpoint: ModelEndpoint): ReadonlySet<FieldRule> {
+export function hydratedRelations(endpoint: ModelEndpoint): ReadonlySet<FieldRule> {
   let relations = expandedRelations.get(endpoint.rules);
   if (!relations) {
     const only = endpoint.hydrate ? new Set(endpoint.hydrate) : undefined;
@@ -36,7 +36,7 @@ const relatedReaders = new WeakMap<object, RowReader>();
  * and e-mail are never read to be dropped), unless the endpoint decides `canGet` itself,
  * which may look at any column.
  */
-function relatedReader(endpoint: ModelEndpoint): RowReader {
+export function relatedReader(endpoint: ModelEndpoint): RowReader {
   if (endpoint.canGet !== ModelEndpointClass.prototype.canGet) return endpoint.reader;
   let reader = relatedReaders.get(endpoint.rules);
   if (!reader) {
@@ -72,10 +72,35 @@ export async function loadVisibleByPks(
   return visible;
 }
 
+/** A related record its parent's own query joined (src/model/joined.ts): null when it is not visible. */
+export interface JoinedRelated {
+  target: ModelEndpoint;
+  pk: unknown;
+  related: ObjectLiteral | null;
+}
+
+/** Related records read with each record (by the record object, so nothing outlives it). */
+const joinedByRecord = new WeakMap<ObjectLiteral, JoinedRelated[]>();
+
+/** Remembers the related records read together with `record`; hydration then reads them no more. */
+export function rememberJoined(record: ObjectLiteral, joined: JoinedRelated[]): void {
+  joinedByRecord.set(record, joined);
+}
+
 /** Fetches every related record the encoding will need: one query per related endpoint per level. */
 async function fetchRelated(root: ModelEndpoint, records: ObjectLiteral[], depth: number, ctx: RequestContext): Promise<Cache> {
   const cache: Cache = new Map();
   let level = new Map<ModelEndpoint, ObjectLiteral[]>([[root, records]]);
+  // Related records already joined into the records' own query count as fetched (first level).
+  const joinedNext = new Map<ModelEndpoint, ObjectLiteral[]>();
+  for (const record of records) {
+    for (const { target, pk, related } of joinedByRecord.get(record) ?? []) {
+      let entries = cache.get(target);
+      if (!entries) cache.set(target, entries = new Map());
+      entries.set(String(pk), related ?? DENIED);
+      if (related) joinedNext.set(target, [...(joinedNext.get(target) ?? []), related]);
+    }
+  }
   for (let d = 1; d <= depth && level.size > 0; d++) {
     const wanted = new Map<ModelEndpoint, unknown[]>();
     for (const [endpoint, levelRecords] of level) {
@@ -98,6 +123,7 @@ async function fetchRelated(root: ModelEndpoint, records: ObjectLiteral[], depth
       for (const pk of pks) if (!entries.has(String(pk))) entries.set(String(pk), visible.get(String(pk)) ?? DENIED);
       next.set(target, [...visible.values()]);
     }
+    if (d === 1) for (const [target, joined] of joinedNext) next.set(target, [...(next.get(target) ?? []), ...joined]);
     level = next;
   }
   return cache;

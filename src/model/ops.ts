@@ -8,6 +8,7 @@ import { dialectOf, nowSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import type { WriteEvent } from "./feature";
 import { encodeRecords } from "./hydrate";
+import { joinRelated, keepJoined } from "./joined";
 import { checkWrite, expectedVersion } from "./write";
 
 /**
@@ -28,7 +29,12 @@ export async function loadRecord(
   const qb = endpoint.reader.query(ctx.manager, "item");
   qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
   if (scoped) endpoint.narrowToVisible(qb, ctx, "record");
-  return (await endpoint.reader.load(qb.limit(1), ctx.manager))[0];
+  // Its author, category... in the same statement, where their endpoints' scopes allow (src/model/joined.ts).
+  const joined = joinRelated(endpoint, qb, ctx);
+  const rows = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb.limit(1), ctx.manager);
+  const records = endpoint.reader.decode(rows);
+  await keepJoined(records, rows, joined, ctx);
+  return records[0];
 }
 
 /** Loads a record the user may see (row scope and `canGet`), or answers `404`. */
@@ -74,8 +80,9 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
     if (!(await endpoint.canCreate(ctx.user, values, ctx))) throw new AJAXError(403, Messages.forbidden);
     await endpoint.beforeCreate(values, ctx);
     stampDates(endpoint, values, "create");
-    const result = await manager.createQueryBuilder().insert().into(endpoint.metadata.target).values(values).execute();
-    const pk = result.identifiers[0]?.[endpoint.rules.pk.name];
+    const insert = manager.createQueryBuilder().insert().into(endpoint.metadata.target).values(values);
+    const inserted = await queryTemplates(manager.dataSource).insertReturningPk(insert, manager, endpoint.rules.pk.column);
+    const pk = inserted ? inserted.pk : (await insert.execute()).identifiers[0]?.[endpoint.rules.pk.name];
     const record = await loadRecord(endpoint, pk, ctx, false);
     if (!record) throw new Error(`created ${endpoint.metadata.name} ${String(pk)} could not be read back`);
     await announceWrite({ op: "create", endpoint, pk, after: record, changes: values, extra, alsoChanged: {} }, ctx);

@@ -19,9 +19,10 @@ export class RowReader {
   /**
    * @param columns what it selects: by default every column (hooks may look at hidden ones);
    *   a reader for records that are only shown selects the shown ones (see {@link shownColumns}).
+   * @param prefix of the column aliases: another than the record's own when joined into its query.
    */
-  constructor(private readonly rules: FieldRules, private readonly dataSource: DataSource, private readonly columns = rules.loadColumns) {
-    this.aliases = columns.map((_, index) => `f${index}`);
+  constructor(private readonly rules: FieldRules, private readonly dataSource: DataSource, private readonly columns = rules.loadColumns, prefix = "f") {
+    this.aliases = columns.map((_, index) => `${prefix}${index}`);
     for (const rule of rules.all) if (rule.relation) this.relationByColumn.set(rule.column, rule.name);
   }
 
