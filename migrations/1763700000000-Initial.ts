@@ -3,7 +3,7 @@ import { TableColumnOptions } from "typeorm/schema-builder/options/TableColumnOp
 
 type Dialect = "sqlite" | "postgres" | "mysql";
 
-function dialectOf(queryRunner: QueryRunner): Dialect {
+export function dialectOf(queryRunner: QueryRunner): Dialect {
   const type = queryRunner.connection.options.type;
   if (type === "postgres") return "postgres";
   if (type === "mysql" || type === "mariadb") return "mysql";

@@ -1,10 +1,6 @@
 import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from "typeorm";
-import { columns } from "./1763700000000-Initial";
+import { columns, dialectOf } from "./1763700000000-Initial";
 
-function dialectOf(queryRunner: QueryRunner): "sqlite" | "postgres" | "mysql" {
-  const type = queryRunner.connection.options.type;
-  return type === "postgres" ? "postgres" : type === "mysql" || type === "mariadb" ? "mysql" : "sqlite";
-}
 
 /**
  * The article's `deletedAt` (the softDelete feature: null while the article is not deleted) and

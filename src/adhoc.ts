@@ -1,5 +1,6 @@
 import type { Request } from "express";
 import type { ObjectSchema, Schema } from "joi";
+import { AJAXError, Messages } from "./errors";
 import type { RequestContext } from "./context";
 
 /**
@@ -90,4 +91,9 @@ export function loginRequired<P = Record<string, unknown>, U = AppUser>(value: E
 /** True for functions declared `async function*`: they stream. */
 export function isAsyncGeneratorFunction(fn: unknown): boolean {
   return typeof fn === "function" && fn.constructor?.name === "AsyncGeneratorFunction";
+}
+
+/** `loginRequired` (django-ajax's `login_required`): an anonymous caller of such an endpoint gets `401`. */
+export function refuseAnonymousCaller(endpoint: AdHocEndpoint, user: unknown): void {
+  if (endpoint.options.loginRequired && !user) throw new AJAXError(401, Messages.unauthenticated);
 }

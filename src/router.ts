@@ -4,6 +4,7 @@ import session, { type Store } from "express-session";
 import type { DataSource } from "typeorm";
 import type { RedisStore as RateLimitRedisStore } from "rate-limit-redis";
 import { requireOptional } from "./optional";
+import { refuseAnonymousCaller } from "./adhoc";
 import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
 import { CsrfProtection } from "./auth/csrf";
 import { sessionReader } from "./auth/session-reader";
@@ -110,12 +111,13 @@ export function createAjax(options: AjaxOptions): Ajax {
   if (!options.session.store && !options.session.redisUrl) requireEntity(dataSource, AjaxSession, "AjaxSession", "sessions live in the app's database");
   const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...options.limits };
   const authRuntime = resolveAuthRuntime(options.auth, dataSource);
+  const secrets = ([] as string[]).concat(options.session.secret);
   // Cursors are signed with a key made from the session secret: every server of a site shares it.
-  const signingKey = createHmac("sha256", ([] as string[]).concat(options.session.secret)[0] ?? "").update("ajax-endpoints list cursors").digest("base64url");
+  const signingKey = createHmac("sha256", secrets[0] ?? "").update("ajax-endpoints list cursors").digest("base64url");
   const registry = new Registry(options.apps, { dataSource, ...authRuntime, signingKey });
   const sessions = createSessionStore(dataSource, options.session);
   const csrf = new CsrfProtection({
-    signingSecrets: ([] as string[]).concat(options.session.secret), trustedOrigins: options.trustedOrigins,
+    signingSecrets: secrets, trustedOrigins: options.trustedOrigins,
   });
   const redis = sessions.redis;
   const auth = new SessionAuth(options.auth, dataSource, registry, authRuntime, csrf, options.session.cookieName ?? DEFAULT_SESSION_COOKIE,
@@ -165,7 +167,7 @@ export function createAjax(options: AjaxOptions): Ajax {
   // field sent before the file) and the endpoint's authenticate have passed.
   // Model ops only read the session: they take the lean reader; every other route the full chain.
   const readSession = sessionReader({
-    cookieName: options.session.cookieName ?? DEFAULT_SESSION_COOKIE, secrets: ([] as string[]).concat(options.session.secret),
+    cookieName: options.session.cookieName ?? DEFAULT_SESSION_COOKIE, secrets,
     store: sessions.store, userOf: (pk) => auth.sessionUser(pk),
     sessionWithUser: sessions.store instanceof DatabaseSessionStore ? (sid) => auth.sessionWithUser(sessions.store as DatabaseSessionStore, sid) : undefined,
   });
@@ -225,7 +227,7 @@ function uploadGate(csrf: CsrfProtection, limits: BodyLimits): BodyRouteRules {
     async beforeFirstFile(req, _res, fields) {
       csrf.verifyFields(req, fields);
       const route = req.ajaxRoute;
-      if (route?.kind === "adhoc" && route.endpoint.options.loginRequired && !req.user) throw new AJAXError(401, Messages.unauthenticated);
+      if (route?.kind === "adhoc") refuseAnonymousCaller(route.endpoint, req.user);
     },
   };
 }

@@ -7,7 +7,7 @@ import type { ModelEndpoint } from "../model/endpoint";
 import type { EndpointFeature, WriteEvent } from "../model/feature";
 import type { FieldRule } from "../model/fields";
 import { loadVisibleRecord } from "../model/ops";
-import { relationPk } from "../model/rows";
+import { answeredValue } from "../model/rows";
 import { refuseUnknownFields } from "../params";
 import { AuditEntry } from "./entity";
 
@@ -25,9 +25,7 @@ const MAX_PER_PAGE = 100;
 
 /** A field's value as answers show it: dates as ISO strings, relations as their pk. */
 function shown(rule: FieldRule, record: ObjectLiteral | undefined): unknown {
-  if (!record) return null;
-  const value = rule.relation ? relationPk(record[rule.name], rule.targetPk!) : record[rule.name];
-  return value instanceof Date ? value.toISOString() : value ?? null;
+  return record ? answeredValue(rule, record) ?? null : null;
 }
 
 /**

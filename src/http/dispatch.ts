@@ -1,6 +1,6 @@
 import type { ObjectLiteral } from "typeorm";
 import type { Request, Response } from "express";
-import { isAsyncGeneratorFunction, type AdHocEndpoint } from "../adhoc";
+import { isAsyncGeneratorFunction, refuseAnonymousCaller, type AdHocEndpoint } from "../adhoc";
 import type { SessionAuth } from "../auth/auth";
 import type { RequestContext } from "../context";
 import { throughGate } from "../db/gate";
@@ -42,7 +42,7 @@ export interface CallHooks {
 }
 
 async function runAdHoc(endpoint: AdHocEndpoint, ctx: RequestContext, deps: DispatchDeps): Promise<{ data: unknown } | undefined> {
-  if (endpoint.options.loginRequired && !ctx.user) throw new AJAXError(401, Messages.unauthenticated);
+  refuseAnonymousCaller(endpoint, ctx.user);
   const types = deps.types;
   if (types) ctx.params = types.decode(ctx.params) as Record<string, unknown>;
   if (endpoint.options.params) ctx.params = validateParams(endpoint.options.params, ctx.params);

@@ -4,7 +4,7 @@ import { AJAXError, Messages } from "../errors";
 import type { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
 import type { ListQuery } from "./list";
-import { relationPk } from "./rows";
+import { answeredValue } from "./rows";
 
 /** One column of a keyset: a field and its direction, the pk last. */
 export interface KeysetColumn {
@@ -54,10 +54,7 @@ function sign(key: string, payload: string): string {
 
 /** A signed cursor that points just past `record` in this list. */
 export function encodeCursor(endpoint: ModelEndpoint, query: ListQuery, columns: KeysetColumn[], record: ObjectLiteral, key: string): string {
-  const values = columns.map(({ rule }) => {
-    const value = rule.relation ? relationPk(record[rule.name], rule.targetPk!) : record[rule.name];
-    return value instanceof Date ? value.toISOString() : value;
-  });
+  const values = columns.map(({ rule }) => answeredValue(rule, record));
   const payload = Buffer.from(JSON.stringify({ f: fingerprint(endpoint, query), v: values })).toString("base64url");
   return `${payload}.${sign(key, payload)}`;
 }

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { queryTemplates } from "../db/compiled";
-import type { FieldRules } from "./fields";
+import type { FieldRule, FieldRules } from "./fields";
 
 /**
  * Records travel through the framework as plain objects with the entity's prototype:
@@ -83,6 +83,12 @@ export function relationPk(value: unknown, targetPk: ColumnMetadata): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === "object") return (value as ObjectLiteral)[targetPk.propertyName] ?? null;
   return value;
+}
+
+/** A field's value as answers give it: a relation as its pk, a date as ISO 8601 text. */
+export function answeredValue(rule: FieldRule, record: ObjectLiteral): unknown {
+  const value = rule.relation ? relationPk(record[rule.name], rule.targetPk!) : record[rule.name];
+  return value instanceof Date ? value.toISOString() : value;
 }
 
 /** A key that identifies a record across entities, for cycle detection and caches. */
