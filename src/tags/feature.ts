@@ -10,7 +10,7 @@ import { encodeRecords } from "../model/hydrate";
 import { announceWrite, loadVisibleRecord } from "../model/ops";
 import { Tag, TaggedItem } from "./entities";
 import { readTagNames } from "./parse";
-import { checkTagCount, getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
+import { checkTagCount, findTags, getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
 
 /** The operators of `filter[tags__<op>]`. */
 const TAG_FILTER_OPS: readonly string[] = ["eq", "all", "any", "none"];
@@ -78,30 +78,32 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
     const names = command === "clear" ? [] : readTagNames(ctx.params.tags);
     const before = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
     if (command === "add") {
-      const current = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
-      checkTagCount(new Set([...current.map((tag) => tag.name), ...names]).size, maxTags);
+      checkTagCount(new Set([...tagNames(before), ...names]).size, maxTags);
       await linkTags(manager, model, objectId, await getOrCreateTags(manager, names));
     } else if (command === "set") await setTags(manager, model, objectId, names, maxTags);
-    else if (command === "clear") await unlinkTags(manager, model, objectId);
+    // The tags read above are the ones to unlink: no second read.
+    else if (command === "clear") await unlinkTags(manager, model, objectId, before.map((tag) => tag.pk));
     else if (command === "remove" && names.length > 0) {
-      const tags = await manager.createQueryBuilder(Tag, "tag").where("tag.name IN (:...names)", { names }).getMany();
-      await unlinkTags(manager, model, objectId, tags.map((tag) => tag.id));
+      await unlinkTags(manager, model, objectId, (await findTags(manager, names)).map((tag) => tag.id));
     }
     const after = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
-    const nameList = (found: TagData[]) => found.map((tag) => tag.name);
-    if (nameList(before).join("\u0000") !== nameList(after).join("\u0000")) {
-      // Other features of the endpoint (an audit trail) hear of the change.
+    // Other features of the endpoint (an audit trail) hear of the change.
+    if (!sameNames(tagNames(before), tagNames(after))) {
       await announceWrite({
-        op: "tags", endpoint, pk, before: record, after: record, changes: {}, extra: {}, alsoChanged: { tags: [nameList(before), nameList(after)] },
+        op: "tags", endpoint, pk, before: record, after: record, changes: {}, extra: {}, alsoChanged: { tags: [tagNames(before), tagNames(after)] },
       }, ctx);
     }
     return after;
   });
 }
 
-/** The names of a record's tags, sorted as answers sort them. */
-async function tagNamesOf(ctx: RequestContext, model: string, objectId: number): Promise<string[]> {
-  return ((await tagsOfRecords(ctx.manager, model, [objectId])).get(objectId) ?? []).map((tag) => tag.name);
+/** The names of tags, in the order given (answers sort them by name). */
+function tagNames(tags: readonly TagData[]): string[] {
+  return tags.map((tag) => tag.name);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, index) => name === b[index]);
 }
 
 /** `filter[tags]`, `filter[tags__all]`, `filter[tags__any]`, `filter[tags__none]` by tag name. */
@@ -190,10 +192,9 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
       }
       else if (event.extra.tags !== undefined) {
         const model = modelKey(event.endpoint);
-        const before = await tagNamesOf(ctx, model, objectId);
-        await setTags(ctx.manager, model, objectId, readTagNames(event.extra.tags), maxTags);
-        const after = await tagNamesOf(ctx, model, objectId);
-        if (before.join("\u0000") !== after.join("\u0000")) event.alsoChanged.tags = [before, after];
+        const before = tagNames(await setTags(ctx.manager, model, objectId, readTagNames(event.extra.tags), maxTags));
+        const after = tagNames((await tagsOfRecords(ctx.manager, model, [objectId])).get(objectId) ?? []);
+        if (!sameNames(before, after)) event.alsoChanged.tags = [before, after];
       }
     },
     async encode(endpoint, records, encoded, ctx) {

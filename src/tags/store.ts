@@ -20,7 +20,7 @@ export interface TagData {
 const byName = (a: TagData, b: TagData) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Tags with these exact names. */
-async function findTags(manager: EntityManager, names: string[]): Promise<Tag[]> {
+export async function findTags(manager: EntityManager, names: string[]): Promise<Tag[]> {
   if (names.length === 0) return [];
   return manager.createQueryBuilder(Tag, "tag").where("tag.name IN (:...names)", { names }).getMany();
 }
@@ -103,12 +103,13 @@ export async function tagsOfRecords(manager: EntityManager, model: string, objec
   return result;
 }
 
-/** Makes a record's tags exactly `names` (at most `maxTags` of them, else a `400`). */
-export async function setTags(manager: EntityManager, model: string, objectId: number, names: string[], maxTags: number): Promise<void> {
+/** Makes a record's tags exactly `names` (at most `maxTags` of them, else a `400`); answers the tags it had before. */
+export async function setTags(manager: EntityManager, model: string, objectId: number, names: string[], maxTags: number): Promise<TagData[]> {
   checkTagCount(names.length, maxTags);
   const tags = await getOrCreateTags(manager, names);
   const current = (await tagsOfRecords(manager, model, [objectId])).get(objectId) ?? [];
   const keep = new Set(tags.map((tag) => tag.id));
   await unlinkTags(manager, model, objectId, current.filter((tag) => !keep.has(tag.pk)).map((tag) => tag.pk));
   await linkTags(manager, model, objectId, tags);
+  return current;
 }
