@@ -178,6 +178,12 @@ describe("the change feed: GET /ajax/<app>/<model>/events (CONTRACT.md §10)", (
     expect((await bobs.next((e) => e.event === "updated")).data.title).to.equal("Written behind the ops' back");
   });
 
+  it("holds the per-session limit when one session opens many feeds at once", async () => {
+    const statuses = (await Promise.all(Array.from({ length: 7 }, () => open(alice)))).map((reader) => reader.response.statusCode);
+    expect(statuses.filter((status) => status === 200)).to.have.length(4);
+    expect(statuses.filter((status) => status === 429)).to.have.length(3);
+  });
+
   it("ends a session's feeds when it logs out, and not another session's", async () => {
     const leaving = new CookieClient();
     await leaving.login(server.url, "bob");

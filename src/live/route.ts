@@ -45,10 +45,14 @@ export function eventsHandler(
     const query = parseListQuery(endpoint, feedParams(req), true);
     // An anonymous caller (an endpoint whose authenticate lets them in) has no saved session: counted by address.
     const sessionKey = ctx.user && req.sessionID ? `session:${req.sessionID}` : `ip:${req.ip}`;
-    const open = perSession.get(sessionKey) ?? 0;
-    if (open >= feed.limits.maxPerSession) {
-      throw new AJAXError(429, `At most ${feed.limits.maxPerSession} open feeds per session.`, { headers: { "Retry-After": "5" } });
-    }
+    const openFeeds = () => {
+      const open = perSession.get(sessionKey) ?? 0;
+      if (open >= feed.limits.maxPerSession) {
+        throw new AJAXError(429, `At most ${feed.limits.maxPerSession} open feeds per session.`, { headers: { "Retry-After": "5" } });
+      }
+      return open;
+    };
+    openFeeds();
     if (req.method === "HEAD") {
       res.status(200).setHeader("Content-Type", "text/event-stream; charset=utf-8");
       res.end();
@@ -56,7 +60,8 @@ export function eventsHandler(
     }
     // The bus not listening yet (Redis or PostgreSQL away at start-up): a quick 503, never a request that hangs.
     if (!(await feed.readyWithin(READY_WAIT_MS))) throw new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } });
-    perSession.set(sessionKey, open + 1);
+    // Counted again after the wait: feeds of one session opened at the same time all waited there.
+    perSession.set(sessionKey, openFeeds() + 1);
     const subscriber: Subscriber = {
       endpoint, key: endpoint.metadata.target, ctx, query, inView: new Map(),
       stream: new EventStream(res, feed.limits.maxBufferBytes, () => {
