@@ -38,14 +38,19 @@ const NOTE_KEYS = ["app", "model", "pk", "op", "id"];
 /** A note read off the wire, or undefined when it is not one (another publisher on the channel). */
 export function parseNote(text: string): ChangeNote | undefined {
   try {
-    const note = JSON.parse(text) as ChangeNote;
-    if (note === null || typeof note !== "object" || Object.keys(note).some((key) => !NOTE_KEYS.includes(key))) return undefined;
-    if (typeof note.app !== "string" || typeof note.model !== "string" || typeof note.id !== "string") return undefined;
-    if (typeof note.pk !== "string" && typeof note.pk !== "number") return undefined;
-    return ["created", "updated", "deleted"].includes(note.op) ? note : undefined;
+    return toNote(JSON.parse(text));
   } catch {
     return undefined;
   }
+}
+
+/** A parsed value as a change note, or undefined when it is not exactly one (the cluster relay hands over values, not text). */
+export function toNote(value: unknown): ChangeNote | undefined {
+  const note = value as ChangeNote;
+  if (note === null || typeof note !== "object" || Object.keys(note).some((key) => !NOTE_KEYS.includes(key))) return undefined;
+  if (typeof note.app !== "string" || typeof note.model !== "string" || typeof note.id !== "string") return undefined;
+  if (typeof note.pk !== "string" && typeof note.pk !== "number") return undefined;
+  return ["created", "updated", "deleted"].includes(note.op) ? note : undefined;
 }
 
 /** One server alone (SQLite): notes go straight back to this process. */

@@ -1,4 +1,3 @@
-import type { RequestContext } from "../context";
 import type { Route } from "../http/routes";
 import type { ChangeNote } from "./bus";
 
@@ -11,7 +10,7 @@ export type Change = Omit<ChangeNote, "id">;
  * declared ops and ad-hoc endpoints do not say which records they wrote: they call
  * `ajax.live.publish(...)` themselves.
  */
-export function changesOf(route: Route, _ctx: RequestContext, data: unknown): Change[] {
+export function changesOf(route: Route, data: unknown): Change[] {
   if (route.kind !== "model" && route.kind !== "record" && route.kind !== "feature") return [];
   const { endpoint, app, name: model } = route;
   if (!endpoint.ops.includes("list")) return [];

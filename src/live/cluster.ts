@@ -1,6 +1,6 @@
 import cluster from "node:cluster";
 import type { ChangeBus, ChangeNote } from "./bus";
-import { parseNote } from "./bus";
+import { toNote } from "./bus";
 
 /** How a note travels between the workers of a Node cluster (through the primary). */
 interface ClusterMessage {
@@ -25,7 +25,7 @@ export class ClusterBus implements ChangeBus {
   async start(receive: (note: ChangeNote) => void): Promise<void> {
     this.receive = receive;
     this.listener = (message: unknown) => {
-      const note = isClusterMessage(message) ? parseNote(JSON.stringify(message.ajaxLive)) : undefined;
+      const note = isClusterMessage(message) ? toNote(message.ajaxLive) : undefined;
       if (note) receive(note);
     };
     process.on("message", this.listener);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { ObjectLiteral } from "typeorm";
 import type { RequestContext } from "../context";
+import { queryTemplates } from "../db/compiled";
 import { throughGate } from "../db/gate";
 import { parsePkSegment } from "../model/coerce";
 import type { ModelEndpoint } from "../model/endpoint";
@@ -270,6 +270,6 @@ async function matchesFilters(endpoint: ModelEndpoint, query: ListQuery, pk: unk
   const column = `${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)}`;
   qb.select(column, "pk").where(`${column} = :livePk`, { livePk: pk });
   applyFilters(qb as never, endpoint, query);
-  const rows: ObjectLiteral[] = await qb.limit(1).getRawMany();
+  const rows = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb.limit(1) as never, ctx.manager);
   return rows.length > 0;
 }

@@ -35,7 +35,7 @@ export function createLive(
     path: EVENTS_PATH,
     handler: eventsHandler(feed, registry, contextFor),
     committed(route: Route, ctx: RequestContext, data: unknown): void {
-      for (const change of changesOf(route, ctx, data)) feed.publish(change);
+      for (const change of changesOf(route, data)) feed.publish(change);
     },
   };
 }

@@ -98,7 +98,11 @@ async function fetchRelated(root: ModelEndpoint, records: ObjectLiteral[], depth
       let entries = cache.get(target);
       if (!entries) cache.set(target, entries = new Map());
       entries.set(String(pk), related ?? DENIED);
-      if (related) joinedNext.set(target, [...(joinedNext.get(target) ?? []), related]);
+      if (related) {
+        let list = joinedNext.get(target);
+        if (!list) joinedNext.set(target, list = []);
+        list.push(related);
+      }
     }
   }
   for (let d = 1; d <= depth && level.size > 0; d++) {
