@@ -1,9 +1,9 @@
 import { hash, timingSafeEqual } from "node:crypto";
 import Tokens from "csrf";
-import { parse as parseCookies } from "cookie";
-import { sign, unsign } from "cookie-signature";
+import { sign } from "cookie-signature";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AJAXError, Messages } from "../errors";
+import { readSignedCookie } from "./signed-cookie";
 
 const tokens = new Tokens();
 
@@ -155,15 +155,7 @@ export class CsrfProtection {
     if (req.session?.csrfSecret) return req.session.csrfSecret;
     if (req.user) return undefined;
     if (req.csrfSecretIssued) return req.csrfSecretIssued;
-    const raw = req.headers.cookie;
-    if (!raw || !raw.includes(CSRF_SECRET_COOKIE)) return undefined;
-    const signed = parseCookies(raw)[CSRF_SECRET_COOKIE];
-    if (!signed) return undefined;
-    for (const key of this.options.signingSecrets) {
-      const value = unsign(signed, key);
-      if (value !== false) return value;
-    }
-    return undefined;
+    return readSignedCookie(req.headers.cookie, CSRF_SECRET_COOKIE, this.options.signingSecrets);
   }
 
   private async storeSecret(req: Request, res: Response, secret: string): Promise<string> {

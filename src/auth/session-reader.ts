@@ -1,9 +1,8 @@
-import { parse as parseCookies } from "cookie";
-import { unsign } from "cookie-signature";
 import type { Request, RequestHandler } from "express";
 import type { Session, SessionData, Store } from "express-session";
 import type { ObjectLiteral } from "typeorm";
 import { AJAXError, Messages } from "../errors";
+import { readSignedCookie } from "./signed-cookie";
 
 /** What {@link sessionReader} needs. */
 export interface SessionReaderOptions {
@@ -38,20 +37,10 @@ export function sessionReader(options: SessionReaderOptions): RequestHandler {
   store.on?.("connect", () => { storeReady = true; });
   const unavailable = () => new AJAXError(503, Messages.unavailable, { headers: { "Retry-After": "1" } });
 
-  const sessionIdOf = (header: string | undefined): string | undefined => {
-    if (!header || !header.includes(cookieName)) return undefined;
-    const value = parseCookies(header)[cookieName];
-    if (!value || !value.startsWith("s:")) return undefined;
-    for (const secret of secrets) {
-      const sid = unsign(value.slice(2), secret);
-      if (sid !== false) return sid;
-    }
-    return undefined;
-  };
 
   return (req, _res, next) => {
     if (!storeReady) return next(unavailable());
-    const sid = sessionIdOf(req.headers.cookie);
+    const sid = readSignedCookie(req.headers.cookie, cookieName, secrets, "s:");
     if (sid === undefined) {
       req.session = EMPTY;
       return next();
