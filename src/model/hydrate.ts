@@ -1,8 +1,7 @@
 import type { EntityManager, ObjectLiteral } from "typeorm";
 import type { RequestContext } from "../context";
-import type { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
-import { ModelEndpoint as ModelEndpointClass } from "./endpoint";
+import { ModelEndpoint } from "./endpoint";
 import { recordKey, relationPk, RowReader, shownColumns } from "./rows";
 
 /** Marks a related record the user may not see: it is shown as its pk. */
@@ -28,8 +27,22 @@ export function hydratedRelations(endpoint: ModelEndpoint): ReadonlySet<FieldRul
   return relations;
 }
 
-/** Readers of related records, per binding (field rules): see {@link relatedReader}. */
-const relatedReaders = new WeakMap<object, RowReader>();
+/** Readers of only the shown columns, per binding (field rules) and column-alias prefix. */
+const shownReaders = new WeakMap<object, Map<string, RowReader>>();
+
+/** A reader of only the columns a response shows, with column aliases starting `prefix`. */
+export function shownReader(endpoint: ModelEndpoint, prefix = "f"): RowReader {
+  let byPrefix = shownReaders.get(endpoint.rules);
+  if (!byPrefix) shownReaders.set(endpoint.rules, byPrefix = new Map());
+  let reader = byPrefix.get(prefix);
+  if (!reader) byPrefix.set(prefix, reader = new RowReader(endpoint.rules, endpoint.runtime.dataSource, shownColumns(endpoint.rules), prefix));
+  return reader;
+}
+
+/** The endpoint overrides `canGet`, which may look at any column: its records are read whole. */
+export function decidesCanGetItself(endpoint: ModelEndpoint): boolean {
+  return endpoint.canGet !== ModelEndpoint.prototype.canGet;
+}
 
 /**
  * How related records are read: only the columns a response shows (a user's password hash
@@ -37,13 +50,7 @@ const relatedReaders = new WeakMap<object, RowReader>();
  * which may look at any column.
  */
 export function relatedReader(endpoint: ModelEndpoint): RowReader {
-  if (endpoint.canGet !== ModelEndpointClass.prototype.canGet) return endpoint.reader;
-  let reader = relatedReaders.get(endpoint.rules);
-  if (!reader) {
-    reader = new RowReader(endpoint.rules, endpoint.runtime.dataSource, shownColumns(endpoint.rules));
-    relatedReaders.set(endpoint.rules, reader);
-  }
-  return reader;
+  return decidesCanGetItself(endpoint) ? endpoint.reader : shownReader(endpoint);
 }
 
 /**

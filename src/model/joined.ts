@@ -1,10 +1,10 @@
 import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { RequestContext } from "../context";
 import { dialectOf } from "./dialect";
-import { ModelEndpoint } from "./endpoint";
+import type { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
-import { hydratedRelations, rememberJoined, type JoinedRelated } from "./hydrate";
-import { relationPk, RowReader, shownColumns } from "./rows";
+import { decidesCanGetItself, hydratedRelations, rememberJoined, shownReader, type JoinedRelated } from "./hydrate";
+import { relationPk, type RowReader } from "./rows";
 
 /** A many-to-one relation joined into a record's query, and how its columns are read. */
 export interface JoinedRelation {
@@ -13,16 +13,6 @@ export interface JoinedRelation {
   reader: RowReader;
 }
 
-/** Readers of joined related records, per binding (field rules) and join alias. */
-const joinReaders = new WeakMap<object, Map<string, RowReader>>();
-
-function joinReader(target: ModelEndpoint, alias: string): RowReader {
-  let byAlias = joinReaders.get(target.rules);
-  if (!byAlias) joinReaders.set(target.rules, byAlias = new Map());
-  let reader = byAlias.get(alias);
-  if (!reader) byAlias.set(alias, reader = new RowReader(target.rules, target.runtime.dataSource, shownColumns(target.rules), `${alias}_`));
-  return reader;
-}
 
 /**
  * Joins the related records a response expands (many-to-one, first level) into the query of one
@@ -45,7 +35,7 @@ export function joinRelated(endpoint: ModelEndpoint, qb: SelectQueryBuilder<Obje
   for (const rule of hydratedRelations(endpoint)) {
     if (rule.relation!.isOneToMany || rule.relation!.isManyToMany) continue;
     const target = endpoint.runtime.endpointFor(rule.relation!.inverseEntityMetadata);
-    if (target.canGet !== ModelEndpoint.prototype.canGet || !rule.column.referencedColumn) continue;
+    if (decidesCanGetItself(target) || !rule.column.referencedColumn) continue;
     const alias = `h_${rule.name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
     const probe = ctx.manager.createQueryBuilder(target.metadata.target, alias);
     target.narrowToVisible(probe, ctx);
@@ -57,7 +47,7 @@ export function joinRelated(endpoint: ModelEndpoint, qb: SelectQueryBuilder<Obje
     const on = [`${qb.escape(alias)}.${qb.escape(rule.column.referencedColumn.databaseName)} = ${qb.escape(qb.alias)}.${qb.escape(rule.column.databaseName)}`,
       ...map.wheres.map((where) => `(${where.condition as string})`)].join(" AND ");
     qb.leftJoin(target.metadata.name, alias, on, parameters);
-    const reader = joinReader(target, alias);
+    const reader = shownReader(target, `${alias}_`);
     reader.selectInto(qb, alias);
     joined.push({ rule, target, reader });
   }
