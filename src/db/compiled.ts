@@ -151,6 +151,8 @@ function shapeOf(qb: SelectQueryBuilder<ObjectLiteral>): string | undefined {
     || map.selectDistinctOn.length > 0 || map.comment || map.havings.length > 0 || map.extraAppendedAndWhereCondition
     || map.useIndex || map.timeTravel || map.maxExecutionTime > 0 || map.selects.some((s) => typeof s.selection !== "string")) return undefined;
   let key = `\u0002${main.metadata.name}\u0001${main.name}\u0001${map.withDeleted}${map.selectDistinct}${map.aliasNamePrefixingEnabled}`;
+  // Aliases a query knows without a join (a sub-select's) decide which `alias.property` names are replaced.
+  for (const alias of map.aliases) if (alias.type === "other") key += `\u0001a${alias.name}\u0000${alias.hasMetadata ? alias.metadata.name : ""}`;
   for (const select of map.selects) key += `\u0001s${select.selection}\u0000${select.aliasName ?? ""}`;
   for (const join of map.joinAttributes) {
     if (typeof join.entityOrProperty !== "string" || (join.condition !== undefined && typeof join.condition !== "string") || join.mapToProperty) return undefined;

@@ -97,11 +97,22 @@ export interface EndpointFeature {
   deleteRow?(endpoint: ModelEndpoint, pk: unknown, version: unknown, ctx: RequestContext): Promise<number>;
   /** Inside the op's transaction, after the row is written (tags write theirs, audit logs the change). */
   afterWrite?(event: WriteEvent, ctx: RequestContext): Promise<void>;
+  /**
+   * Reads what {@link encode} will need in the statement that reads the records themselves (a
+   * get, a list page, the record of a write and its read-back) instead of in a statement of its
+   * own: adds its selects to `qb` (the records' query, `alias` its alias) and answers how to keep
+   * each row's value with its record. Records read another way (hydration, `similar`) come
+   * without it, so `encode` still reads what a record lacks. Tags are read along this way.
+   */
+  readAlong?(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, endpoint: ModelEndpoint, ctx: RequestContext): RowKeeper | undefined;
   /** Adds members to encoded records, one batch per response (tags add `tags`). */
   encode?(endpoint: ModelEndpoint, records: ObjectLiteral[], encoded: ObjectLiteral[], ctx: RequestContext): Promise<void>;
   /** Its pieces of the OpenAPI document. */
   readonly openapi?: FeatureOpenApi;
 }
+
+/** Keeps what a feature read along (see {@link EndpointFeature.readAlong}) from a record's row. */
+export type RowKeeper = (record: ObjectLiteral, row: ObjectLiteral) => void;
 
 /** What a feature adds to the OpenAPI document of an endpoint. */
 export interface FeatureOpenApi {

@@ -7,6 +7,7 @@ import { applyKeyset, decodeCursor, encodeCursor, keysetColumns } from "./cursor
 import { containsSql, dialectOf, escapeLike, iContainsSql, startsWithSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import type { FieldRule } from "./fields";
+import { loadRecordsWithAnswers } from "./joined";
 import { applySearch, checkSearchIndex } from "../search/query";
 import { readSearchText, type SearchTerms } from "../search/terms";
 
@@ -252,7 +253,7 @@ export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Pr
     if (query.cursor !== "") applyKeyset(qb, endpoint, columns, decodeCursor(endpoint, query, columns, query.cursor, key));
     applyOrder(qb, endpoint, query, relevance);
     // One row more than the page tells whether there is a next page, without counting.
-    const rows = await endpoint.reader.load(qb.limit(query.perPage + 1), ctx.manager);
+    const rows = await loadRecordsWithAnswers(endpoint, qb.limit(query.perPage + 1), ctx);
     const records = rows.slice(0, query.perPage);
     const nextCursor = rows.length > query.perPage ? encodeCursor(endpoint, query, columns, records[records.length - 1]!, key) : null;
     return { records, total, query, nextCursor };
@@ -261,5 +262,5 @@ export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Pr
   if (query.page < 1 || (total !== null && offset >= total)) return { records: [], total, query };
   applyOrder(qb, endpoint, query, relevance);
   qb.offset(offset).limit(query.perPage);
-  return { records: await endpoint.reader.load(qb, ctx.manager), total, query };
+  return { records: await loadRecordsWithAnswers(endpoint, qb, ctx), total, query };
 }

@@ -8,7 +8,7 @@ import { dialectOf, nowSql } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import type { WriteEvent } from "./feature";
 import { encodeRecords } from "./hydrate";
-import { joinRelated, keepJoined } from "./joined";
+import { loadRecordsWithAnswers } from "./joined";
 import { checkWrite, expectedVersion } from "./write";
 
 /**
@@ -29,12 +29,8 @@ export async function loadRecord(
   const qb = endpoint.reader.query(ctx.manager, "item");
   qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
   if (scoped) endpoint.narrowToVisible(qb, ctx, "record");
-  // Its author, category... in the same statement, where their endpoints' scopes allow (src/model/joined.ts).
-  const joined = joinRelated(endpoint, qb, ctx);
-  const rows = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb.limit(1), ctx.manager);
-  const records = endpoint.reader.decode(rows);
-  await keepJoined(records, rows, joined, ctx);
-  return records[0];
+  // Its author, category, tags... in the same statement, where their endpoints' scopes allow (src/model/joined.ts).
+  return (await loadRecordsWithAnswers(endpoint, qb.limit(1), ctx))[0];
 }
 
 /** Loads a record the user may see (row scope and `canGet`), or answers `404`. */

@@ -40,6 +40,20 @@ export class RowReader {
     return qb;
   }
 
+  /**
+   * Adds this reader's columns of the row of this entity that `where` finds (`alias` names the
+   * table in it) to a query's selects, one scalar sub-select per column: a related record read
+   * in its record's statement without a join (see joinRelated). Columns read null when no row
+   * matches.
+   */
+  selectEachFrom(qb: SelectQueryBuilder<ObjectLiteral>, table: string, alias: string, where: string): SelectQueryBuilder<ObjectLiteral> {
+    const escapedAlias = qb.escape(alias);
+    this.columns.forEach((column, index) => {
+      qb.addSelect(`(SELECT ${escapedAlias}.${qb.escape(column.databaseName)} FROM ${table} ${escapedAlias} WHERE ${where})`, this.aliases[index]);
+    });
+    return qb;
+  }
+
   /** Runs a query built from {@link query} (parameters bound, statement prepared once per shape) and decodes its rows. */
   async load(qb: SelectQueryBuilder<ObjectLiteral>, manager: EntityManager): Promise<RecordOf<ObjectLiteral>[]> {
     return this.decode(await queryTemplates(this.dataSource).rawRows(qb, manager));

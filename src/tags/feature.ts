@@ -10,7 +10,34 @@ import { encodeRecords } from "../model/hydrate";
 import { announceWrite, loadVisibleRecord } from "../model/ops";
 import { Tag, TaggedItem } from "./entities";
 import { readTagNames } from "./parse";
-import { checkTagCount, findTags, getOrCreateTags, linkTags, setTags, tagsOfRecords, unlinkTags, type TagData } from "./store";
+import { checkTagCount, findTags, getOrCreateTags, linkTags, setTags, sortedByName, tagsOfRecords, unlinkTags, type TagData } from "./store";
+
+/** The select alias and parameter of the tags read along with records. */
+const TAGS_ALONG = "tags_along";
+const TAGS_ALONG_MODEL = "tagsAlongModel";
+
+/**
+ * A scalar sub-select of a record's tags as one JSON array of `{pk, name, slug}`, in the
+ * dialect's JSON aggregation: the tags come in the record's own statement.
+ */
+function tagsOfRecordSql(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, endpoint: ModelEndpoint): string {
+  const escape = (name: string) => qb.escape(name);
+  const dataSource = endpoint.runtime.dataSource;
+  const links = dataSource.getMetadata(TaggedItem).tableName;
+  const tags = dataSource.getMetadata(Tag).tableName;
+  const fields = `'pk', ${escape("at")}.${escape("id")}, 'name', ${escape("at")}.${escape("name")}, 'slug', ${escape("at")}.${escape("slug")}`;
+  const type = dataSource.options.type;
+  const aggregate = type === "postgres" ? `json_agg(json_build_object(${fields}))`
+    : type === "mysql" || type === "mariadb" ? `JSON_ARRAYAGG(JSON_OBJECT(${fields}))` : `json_group_array(json_object(${fields}))`;
+  return `(SELECT ${aggregate} FROM ${escape(links)} ${escape("al")} INNER JOIN ${escape(tags)} ${escape("at")} ON ${escape("at")}.${escape("id")} = ${escape("al")}.${escape("tagId")}
+    WHERE ${escape("al")}.${escape("model")} = :${TAGS_ALONG_MODEL} AND ${escape("al")}.${escape("objectId")} = ${escape(alias)}.${escape(endpoint.rules.pk.column.databaseName)})`;
+}
+
+/** The tags of a record from its aggregate (JSON text, or parsed by the driver; null for none), sorted by name as answers give them. */
+function tagsFromAggregate(value: unknown): TagData[] {
+  const list = (typeof value === "string" ? JSON.parse(value) : value ?? []) as Array<{ pk: number | string; name: string; slug: string }>;
+  return sortedByName(list.map((tag) => ({ pk: Number(tag.pk), name: tag.name, slug: tag.slug })));
+}
 
 /** The operators of `filter[tags__<op>]`. */
 const TAG_FILTER_OPS: readonly string[] = ["eq", "all", "any", "none"];
@@ -168,6 +195,8 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
   const command = (name: string, summary: string, body: FeatureSchema | undefined, data: FeatureRecordOp["data"]): FeatureRecordOp => ({
     run: (endpoint, pk, ctx) => runTagCommand(endpoint, name, pk, ctx, maxTags), summary, body, bodyRequired: body === TAGS_BODY, data,
   });
+  /** Tags read with their records (by the record object, so nothing outlives it). */
+  const readAlongTags = new WeakMap<ObjectLiteral, TagData[]>();
   return {
     name: "tags",
     check(endpoint) {
@@ -193,15 +222,26 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
       else if (event.extra.tags !== undefined) {
         const model = modelKey(event.endpoint);
         const before = tagNames(await setTags(ctx.manager, model, objectId, readTagNames(event.extra.tags), maxTags));
-        const after = tagNames((await tagsOfRecords(ctx.manager, model, [objectId])).get(objectId) ?? []);
+        const tagsAfter = (await tagsOfRecords(ctx.manager, model, [objectId])).get(objectId) ?? [];
+        // The record was read back (with its tags) before they were set: the answer shows the new ones.
+        if (event.after) readAlongTags.set(event.after, tagsAfter);
+        const after = tagNames(tagsAfter);
         if (!sameNames(before, after)) event.alsoChanged.tags = [before, after];
       }
     },
+    readAlong(qb, alias, endpoint) {
+      qb.addSelect(tagsOfRecordSql(qb, alias, endpoint), TAGS_ALONG).setParameter(TAGS_ALONG_MODEL, modelKey(endpoint));
+      return (record, row) => { readAlongTags.set(record, tagsFromAggregate(row[TAGS_ALONG])); };
+    },
     async encode(endpoint, records, encoded, ctx) {
       if (records.length === 0) return;
-      const ids = records.map((record) => endpoint.reader.pkOf(record) as number);
-      const found = await tagsOfRecords(ctx.manager, modelKey(endpoint), ids);
-      encoded.forEach((item, index) => { item.tags = found.get(ids[index]!) ?? ([] as TagData[]); });
+      // Tags read with the records (readAlong) need no statement; hydration's and similar's records do.
+      const missing = records.filter((record) => !readAlongTags.has(record)).map((record) => endpoint.reader.pkOf(record) as number);
+      const found = missing.length > 0 ? await tagsOfRecords(ctx.manager, modelKey(endpoint), missing) : undefined;
+      encoded.forEach((item, index) => {
+        const record = records[index]!;
+        item.tags = readAlongTags.get(record) ?? found?.get(endpoint.reader.pkOf(record) as number) ?? ([] as TagData[]);
+      });
     },
     openapi: {
       components: {

@@ -19,6 +19,11 @@ export interface TagData {
 
 const byName = (a: TagData, b: TagData) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
+/** Tags in the order answers give them: by name. */
+export function sortedByName(tags: TagData[]): TagData[] {
+  return tags.sort(byName);
+}
+
 /** Tags with these exact names. */
 export async function findTags(manager: EntityManager, names: string[]): Promise<Tag[]> {
   if (names.length === 0) return [];
@@ -99,7 +104,7 @@ export async function tagsOfRecords(manager: EntityManager, model: string, objec
   for (const row of rows) {
     result.get(Number(row.oid))?.push({ pk: Number(row.tid), name: row.tname, slug: row.tslug });
   }
-  for (const list of result.values()) list.sort(byName);
+  for (const list of result.values()) sortedByName(list);
   return result;
 }
 
