@@ -12,13 +12,17 @@ import { Tag, TaggedItem } from "./entities";
 import { readTagNames } from "./parse";
 import { checkTagCount, findTags, getOrCreateTags, linkTags, setTags, sortedByName, tagsOfRecords, unlinkTags, type TagData } from "./store";
 
-/** The select alias and parameter of the tags read along with records. */
+/** The select alias of the tags read along with records. */
 const TAGS_ALONG = "tags_along";
-const TAGS_ALONG_MODEL = "tagsAlongModel";
 
 /**
  * A scalar sub-select of a record's tags as one JSON array of `{pk, name, slug}`, in the
  * dialect's JSON aggregation: the tags come in the record's own statement.
+ *
+ * The model is written as a literal (the table name, fixed at start-up), not bound: where
+ * SQLite has `sqlite_stat4` statistics (after ANALYZE or `PRAGMA optimize`), a value bound
+ * against an indexed column makes it prepare the whole statement again on every run, which
+ * took a get's record statement from 8 µs to 32 µs.
  */
 function tagsOfRecordSql(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, endpoint: ModelEndpoint): string {
   const escape = (name: string) => qb.escape(name);
@@ -30,7 +34,7 @@ function tagsOfRecordSql(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, e
   const aggregate = type === "postgres" ? `json_agg(json_build_object(${fields}))`
     : type === "mysql" || type === "mariadb" ? `JSON_ARRAYAGG(JSON_OBJECT(${fields}))` : `json_group_array(json_object(${fields}))`;
   return `(SELECT ${aggregate} FROM ${escape(links)} ${escape("al")} INNER JOIN ${escape(tags)} ${escape("at")} ON ${escape("at")}.${escape("id")} = ${escape("al")}.${escape("tagId")}
-    WHERE ${escape("al")}.${escape("model")} = :${TAGS_ALONG_MODEL} AND ${escape("al")}.${escape("objectId")} = ${escape(alias)}.${escape(endpoint.rules.pk.column.databaseName)})`;
+    WHERE ${escape("al")}.${escape("model")} = '${modelKey(endpoint).replace(/'/g, "''")}' AND ${escape("al")}.${escape("objectId")} = ${escape(alias)}.${escape(endpoint.rules.pk.column.databaseName)})`;
 }
 
 /** The tags of a record from its aggregate (JSON text, or parsed by the driver; null for none), sorted by name as answers give them. */
@@ -230,7 +234,7 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
       }
     },
     readAlong(qb, alias, endpoint) {
-      qb.addSelect(tagsOfRecordSql(qb, alias, endpoint), TAGS_ALONG).setParameter(TAGS_ALONG_MODEL, modelKey(endpoint));
+      qb.addSelect(tagsOfRecordSql(qb, alias, endpoint), TAGS_ALONG);
       return (record, row) => { readAlongTags.set(record, tagsFromAggregate(row[TAGS_ALONG])); };
     },
     async encode(endpoint, records, encoded, ctx) {
