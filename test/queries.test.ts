@@ -101,11 +101,13 @@ describe("statements per request (bench/, docs/benchmark.md)", () => {
     expect(await insertOf("Second")).to.equal(first);
   });
 
-  it("list costs 3 whatever the filter or page size: the session with its user, count, the page with authors, categories and tags", async () => {
+  it("list costs the same whatever the filter or page size: 3 on PostgreSQL and MariaDB (session, count, the page joined to authors and categories, with tags), 5 on SQLite (authors and categories in a batch each)", async () => {
     const first = await run("/ajax/blog/article/list.json", { filter: { title__ne: "x" } });
     const second = await run("/ajax/blog/article/list.json", { filter: { title__ne: "y" } });
-    expect(first).to.have.length(3);
-    expect((await run("/ajax/blog/article/list.json", { items_per_page: 2 }))).to.have.length(3);
+    const expected = t.database.kind === "sqlite" ? 5 : 3;
+    expect(first).to.have.length(expected);
+    expect(first[2]).to.match(/json_group_array|json_agg|JSON_ARRAYAGG/);
+    expect((await run("/ajax/blog/article/list.json", { items_per_page: 2 }))).to.have.length(expected);
     expect(second).to.deep.equal(first);
   });
 });

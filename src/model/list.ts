@@ -253,7 +253,7 @@ export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Pr
     if (query.cursor !== "") applyKeyset(qb, endpoint, columns, decodeCursor(endpoint, query, columns, query.cursor, key));
     applyOrder(qb, endpoint, query, relevance);
     // One row more than the page tells whether there is a next page, without counting.
-    const rows = await loadRecordsWithAnswers(endpoint, qb.limit(query.perPage + 1), ctx);
+    const rows = await loadRecordsWithAnswers(endpoint, qb.limit(query.perPage + 1), ctx, "many");
     const records = rows.slice(0, query.perPage);
     const nextCursor = rows.length > query.perPage ? encodeCursor(endpoint, query, columns, records[records.length - 1]!, key) : null;
     return { records, total, query, nextCursor };
@@ -262,5 +262,5 @@ export async function listPage(endpoint: ModelEndpoint, ctx: RequestContext): Pr
   if (query.page < 1 || (total !== null && offset >= total)) return { records: [], total, query };
   applyOrder(qb, endpoint, query, relevance);
   qb.offset(offset).limit(query.perPage);
-  return { records: await loadRecordsWithAnswers(endpoint, qb, ctx), total, query };
+  return { records: await loadRecordsWithAnswers(endpoint, qb, ctx, "many"), total, query };
 }

@@ -30,7 +30,7 @@ export async function loadRecord(
   qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
   if (scoped) endpoint.narrowToVisible(qb, ctx, "record");
   // Its author, category, tags... in the same statement, where their endpoints' scopes allow (src/model/joined.ts).
-  return (await loadRecordsWithAnswers(endpoint, qb.limit(1), ctx))[0];
+  return (await loadRecordsWithAnswers(endpoint, qb.limit(1), ctx, "one"))[0];
 }
 
 /** Loads a record the user may see (row scope and `canGet`), or answers `404`. */
