@@ -79,8 +79,7 @@ export class DatabaseSessionStore extends TypeormStore {
         qb.where("session.id = :sid").andWhere("session.expiredAt > :now");
         this.withUserSql = qb.getQuery();
       }
-      const [sql, values] = queryTemplates(dataSource).bind(this.withUserSql, { sid, now: Date.now() });
-      return manager.query(sql, values) as Promise<ObjectLiteral[]>;
+      return queryTemplates(dataSource).rowsOf(this.withUserSql, { sid, now: Date.now() }, manager);
     });
     const row = rows[0];
     if (!row) return {};
