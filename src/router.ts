@@ -130,6 +130,16 @@ export function createAjax(options: AjaxOptions): Ajax {
 
   const router = express.Router({ caseSensitive: true, strict: true });
   router.use(apiSecurityHeaders);
+  // Model ops, most of the traffic, go straight through their own chain (filled in below)
+  // rather than past every route and middleware layer of the router.
+  const modelChain: RequestHandler[] = [];
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== "POST") return next();
+    const route = resolveRoute(registry, req.path);
+    if (!route || !isModelRoute(route)) return next();
+    req.ajaxRoute = route;
+    runAll(modelChain, req, res, next);
+  });
   const sessionChain = [csrf.attach, sessionMiddleware, ...auth.middleware];
 
   router.all("/csrf.json", getOnly, ...sessionChain, async (req: Request, res: Response) => {
@@ -172,12 +182,8 @@ export function createAjax(options: AjaxOptions): Ajax {
     sessionWithUser: sessions.store instanceof DatabaseSessionStore ? (sid) => auth.sessionWithUser(sessions.store as DatabaseSessionStore, sid) : undefined,
   });
   const fullSession = [sessionMiddleware, ...auth.middleware];
-  const sessionFor: RequestHandler = (req, res, next) => {
-    const kind = req.ajaxRoute!.kind;
-    if (kind === "model" || kind === "record" || kind === "feature") return readSession(req, res, next);
-    runAll(fullSession, req, res, next);
-  };
-  router.use(csrf.attach, sessionFor, csrf.beforeBody, bodyParser(limits, uploadGate(csrf, limits)), csrf.guard);
+  const parseBody = bodyParser(limits, uploadGate(csrf, limits));
+  router.use(csrf.attach, (req: Request, res: Response, next: NextFunction) => runAll(fullSession, req, res, next), csrf.beforeBody, parseBody, csrf.guard);
   router.use((req: Request, res: Response, next: NextFunction) => {
     const route = req.ajaxRoute!;
     if (route.kind === "auth" && route.op === "login") return runAll(auth.loginLimiter, req, res, next);
@@ -185,14 +191,17 @@ export function createAjax(options: AjaxOptions): Ajax {
   });
   const types = options.types ?? new WireTypes();
   const runBatch = options.batch === false ? undefined : batchRunner(registry, options.batch);
-  router.use(async (req: Request, res: Response) => {
+  const dispatchRoute = async (req: Request, res: Response) => {
     const route = req.ajaxRoute!;
     const ctx = contextFor(req, res, route);
     const loggingOut = route.kind === "auth" && route.op === "logout" ? req.sessionID : undefined;
     await dispatch(route, ctx, { auth, toError, hooks: options.hooks, types, runBatch, committed: live?.committed });
     // A logged-out session's feeds end here and now, not at their next reconnect.
     if (loggingOut && live && res.statusCode === 200) live.feed.closeSession(loggingOut);
-  });
+  };
+  router.use(dispatchRoute);
+  // Model ops only read the session: the lean reader instead of express-session and passport.
+  modelChain.push(csrf.attach, readSession, csrf.beforeBody, parseBody, csrf.guard, dispatchRoute);
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const failure = toError(error);
     if (failure.code >= 500 && failure.code !== 503) report(error, req);
@@ -232,14 +241,27 @@ function uploadGate(csrf: CsrfProtection, limits: BodyLimits): BodyRouteRules {
   };
 }
 
-/** Runs middleware in order, stopping at the first that does not call `next()` plainly. */
+/**
+ * Runs middleware in order, stopping at the first that does not call `next()` plainly; an
+ * error, thrown or a rejected promise of an async handler, goes to `done` as Express would pass it on.
+ */
 function runAll(handlers: RequestHandler[], req: Request, res: Response, done: NextFunction): void {
   let index = 0;
   const step = (error?: unknown) => {
     if (error || index >= handlers.length) return done(error);
-    handlers[index++]!(req, res, step);
+    try {
+      const result = handlers[index++]!(req, res, step) as unknown;
+      if (result instanceof Promise) result.catch((rejected: unknown) => done(rejected ?? new Error("a request handler's promise was rejected without a reason")));
+    } catch (thrown) {
+      done(thrown);
+    }
   };
   step();
+}
+
+/** Routes of model ops: a model, a record, a feature's op. */
+function isModelRoute(route: Route): boolean {
+  return route.kind === "model" || route.kind === "record" || route.kind === "feature";
 }
 
 function sessionHandler(options: SessionOptions, store: Store): RequestHandler {
