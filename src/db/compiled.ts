@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { QueryFailedError } from "typeorm";
 import type { DataSource, DeleteQueryBuilder, EntityManager, InsertQueryBuilder, ObjectLiteral, QueryRunner, SelectQueryBuilder, UpdateQueryBuilder } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
@@ -18,9 +19,23 @@ interface Template {
   sql: string;
   /** For each placeholder, in order: the parameter's name, and its index when it is an array. */
   slots: Array<{ name: string; index: number }>;
+  /** PostgreSQL: the prepared statement's name, given on first run. */
+  name?: string;
   /** better-sqlite3: the statement, prepared on first run, and the connection it belongs to (a DataSource may be destroyed and initialized again). */
   statement?: SqliteStatement;
   connection?: SqliteConnection;
+}
+
+/** What a statement did: its rows, how many rows it changed, the id an insert generated (SQLite, MariaDB). */
+interface Executed {
+  rows: ObjectLiteral[];
+  affected: number;
+  insertId: unknown;
+}
+
+/** The part of a `pg` client used here. */
+interface PostgresClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows?: ObjectLiteral[]; rowCount?: number | null }>;
 }
 
 /** The parts of a better-sqlite3 statement and connection used here. */
@@ -63,36 +78,48 @@ export class QueryTemplates {
       const [expected, expectedValues] = this.bind(built, parameters);
       if (expected !== template.sql || JSON.stringify(expectedValues) !== JSON.stringify(values)) throw new Error(`ajax-endpoints: query shape reused for different SQL:\n${template.sql}\n${expected}`);
     }
-    const direct = this.directOn(manager);
-    if (direct) return this.runOnSqlite(direct, template, values).rows;
-    return manager.query(template.sql, values);
+    return (await this.execute(manager, template, values)).rows;
   }
 
   /** Runs SQL with `:name` parameters (generated once, e.g. by a query builder at first use) and answers its rows. */
   async rowsOf(query: string, parameters: ObjectLiteral, manager: EntityManager): Promise<ObjectLiteral[]> {
     const template = this.template(query, parameters);
     const values = this.values(template, parameters);
-    const direct = this.directOn(manager);
-    if (direct) return this.runOnSqlite(direct, template, values).rows;
-    return manager.query(template.sql, values);
+    return (await this.execute(manager, template, values)).rows;
   }
 
   /**
-   * better-sqlite3, without entity subscribers (which hear of every query) or a slow-query
-   * limit to time: a statement runs straight on its prepared statement. TypeORM's query runner
-   * adds four awaits and its event objects to each; here it is one synchronous call. There is
-   * one connection, so a statement run this way is inside the transaction that is open on it.
-   * It is logged as TypeORM would (`logging`, custom loggers), and a failure is the same
+   * Runs a template's SQL with its values on the manager's connection (its open transaction,
+   * if any) and answers rows, affected rows and the generated id of an insert.
+   *
+   * Without entity subscribers (which hear of every query) or a slow-query limit to time,
+   * TypeORM's query runner is left out where it only adds cost: on better-sqlite3 a statement
+   * runs straight on its prepared statement, one synchronous call (the runner adds four awaits
+   * and its event objects to each; there is one connection, so this is inside the transaction
+   * open on it); on PostgreSQL it runs as a named prepared statement on the runner's client, so
+   * the server parses and plans it once per connection instead of on every request. Either
+   * way it is logged as TypeORM would (`logging`, custom loggers), and a failure is the same
    * QueryFailedError.
    */
-  private directOn(manager: EntityManager): DataSource | undefined {
+  private async execute(manager: EntityManager, template: Template, values: unknown[]): Promise<Executed> {
     // The manager's own DataSource: the one whose connection (and open transaction) the work is on.
     const dataSource = manager.connection;
-    if (dataSource.options.type !== "better-sqlite3" || dataSource.subscribers.length > 0 || dataSource.options.maxQueryExecutionTime) return undefined;
-    return dataSource;
+    const type = dataSource.options.type;
+    const plain = dataSource.subscribers.length === 0 && !dataSource.options.maxQueryExecutionTime;
+    if (plain && type === "better-sqlite3") return this.runOnSqlite(dataSource, template, values);
+    const runner: QueryRunner = manager.queryRunner ?? dataSource.createQueryRunner();
+    try {
+      if (plain && type === "postgres") return await this.runOnPostgres(dataSource, runner, template, values);
+      const result = await runner.query(template.sql, values, true) as { records?: ObjectLiteral[]; affected?: number; raw: unknown };
+      const insertId = type === "mysql" || type === "mariadb" ? (result.raw as { insertId?: unknown } | undefined)?.insertId
+        : type === "postgres" ? undefined : result.raw;
+      return { rows: result.records ?? (Array.isArray(result.raw) ? result.raw as ObjectLiteral[] : []), affected: result.affected ?? 0, insertId };
+    } finally {
+      if (runner !== manager.queryRunner) await runner.release();
+    }
   }
 
-  private runOnSqlite(dataSource: DataSource, template: Template, values: unknown[]): { rows: ObjectLiteral[]; affected: number; insertId: unknown } {
+  private runOnSqlite(dataSource: DataSource, template: Template, values: unknown[]): Executed {
     const logger = dataSource.logger;
     const connection = (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
     const bound = values.map((value) => (typeof value === "boolean" ? (value ? 1 : 0) : value));
@@ -112,6 +139,21 @@ export class QueryTemplates {
     }
   }
 
+  private async runOnPostgres(dataSource: DataSource, runner: QueryRunner, template: Template, values: unknown[]): Promise<Executed> {
+    const logger = dataSource.logger;
+    const client = await runner.connect() as PostgresClient;
+    logger.logQuery(template.sql, values, runner);
+    try {
+      // Named by the SQL's hash: the same text is the same statement on every connection of the pool, however often the template is made again.
+      template.name ??= `ajax_${createHash("sha1").update(template.sql).digest("hex").slice(0, 24)}`;
+      const raw = await client.query({ name: template.name, text: template.sql, values });
+      return { rows: raw.rows ?? [], affected: raw.rowCount ?? 0, insertId: undefined };
+    } catch (error) {
+      logger.logQueryError(error as Error, template.sql, values, runner);
+      throw new QueryFailedError(template.sql, values, error as Error);
+    }
+  }
+
   /**
    * Runs an update or delete built with the query builder with its parameters bound (the
    * SQLite driver would write numbers into the text: a new statement to prepare for every pk
@@ -124,9 +166,7 @@ export class QueryTemplates {
     const query = qb.getQuery();
     const parameters = qb.getParameters();
     const template = this.template(query, parameters);
-    const direct = this.directOn(manager);
-    if (direct) return this.runOnSqlite(direct, template, this.values(template, parameters)).affected;
-    return (await this.run(manager, template.sql, this.values(template, parameters))).affected ?? 0;
+    return (await this.execute(manager, template, this.values(template, parameters))).affected;
   }
 
   /**
@@ -145,22 +185,9 @@ export class QueryTemplates {
     const query = qb.getQuery();
     const parameters = qb.getParameters();
     const template = this.template(query, parameters);
-    const direct = this.directOn(manager);
-    const { raw } = direct ? { raw: this.runOnSqlite(direct, template, this.values(template, parameters)).insertId }
-      : await this.run(manager, template.sql, this.values(template, parameters));
-    const generated = type === "postgres" ? (raw as ObjectLiteral[])[0]?.[pk.databaseName]
-      : type === "mysql" || type === "mariadb" ? (raw as { insertId: unknown }).insertId : raw;
+    const executed = await this.execute(manager, template, this.values(template, parameters));
+    const generated = type === "postgres" ? executed.rows[0]?.[pk.databaseName] : executed.insertId;
     return { pk: this.dataSource.driver.prepareHydratedValue(generated, pk) };
-  }
-
-  /** Runs a statement on the manager's query runner (its transaction), answering the structured result. */
-  private async run(manager: EntityManager, sql: string, values: unknown[]): Promise<{ affected?: number; raw: unknown }> {
-    const runner: QueryRunner = manager.queryRunner ?? manager.dataSource.createQueryRunner();
-    try {
-      return await runner.query(sql, values, true);
-    } finally {
-      if (runner !== manager.queryRunner) await runner.release();
-    }
   }
 
   /**
