@@ -44,6 +44,11 @@ export function decidesCanGetItself(endpoint: ModelEndpoint): boolean {
   return endpoint.canGet !== ModelEndpoint.prototype.canGet;
 }
 
+/** Whether reads of the endpoint's rows are narrowed at all: its own row scope, or a feature's (soft delete). */
+export function narrowsItsReads(endpoint: ModelEndpoint): boolean {
+  return endpoint.scope !== ModelEndpoint.prototype.scope || endpoint.featureSet.list.some((feature) => feature.narrowReads);
+}
+
 /**
  * How related records are read: only the columns a response shows (a user's password hash
  * and e-mail are never read to be dropped), unless the endpoint decides `canGet` itself,

@@ -5,7 +5,7 @@ import { dialectOf } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
 import type { RowKeeper } from "./feature";
 import type { FieldRule } from "./fields";
-import { decidesCanGetItself, hydratedRelations, rememberJoined, shownReader, type JoinedRelated } from "./hydrate";
+import { decidesCanGetItself, hydratedRelations, narrowsItsReads, rememberJoined, shownReader, type JoinedRelated } from "./hydrate";
 import { relationPk, type RowReader } from "./rows";
 
 /** A many-to-one relation read in its record's statement, and how its columns are read. */
@@ -67,16 +67,21 @@ export function joinRelated(endpoint: ModelEndpoint, qb: SelectQueryBuilder<Obje
     const target = endpoint.runtime.endpointFor(rule.relation!.inverseEntityMetadata);
     if (decidesCanGetItself(target) || !rule.column.referencedColumn) continue;
     const alias = `h_${rule.name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
-    const probe = ctx.manager.createQueryBuilder(target.metadata.target, alias);
-    target.narrowToVisible(probe, ctx);
-    const map = probe.expressionMap;
-    const parameters = probe.getParameters();
-    if (map.withDeleted || map.joinAttributes.length > 0 || Object.keys(parameters).some((name) => used.has(name))
-      || map.wheres.some((where, index) => typeof where.condition !== "string" || (index > 0 && where.type !== "and"))) continue;
-    for (const name in parameters) used.add(name);
+    let narrowing: string[] = [];
+    let parameters: ObjectLiteral = {};
+    // A target whose reads nothing narrows needs no query of its own to find out (most users and categories).
+    if (narrowsItsReads(target)) {
+      const probe = ctx.manager.createQueryBuilder(target.metadata.target, alias);
+      target.narrowToVisible(probe, ctx);
+      const map = probe.expressionMap;
+      parameters = probe.getParameters();
+      if (map.withDeleted || map.joinAttributes.length > 0 || Object.keys(parameters).some((name) => used.has(name))
+        || map.wheres.some((where, index) => typeof where.condition !== "string" || (index > 0 && where.type !== "and"))) continue;
+      for (const name in parameters) used.add(name);
+      narrowing = map.wheres.map((where) => `(${where.condition as string})`);
+    }
     const escapedAlias = qb.escape(alias);
-    const conditions = [`${escapedAlias}.${qb.escape(rule.column.referencedColumn.databaseName)} = ${qb.escape(qb.alias)}.${qb.escape(rule.column.databaseName)}`,
-      ...map.wheres.map((where) => `(${where.condition as string})`)];
+    const conditions = [`${escapedAlias}.${qb.escape(rule.column.referencedColumn.databaseName)} = ${qb.escape(qb.alias)}.${qb.escape(rule.column.databaseName)}`, ...narrowing];
     const reader = shownReader(target, `${alias}_`);
     if (bySubSelect) {
       // TypeORM adds a @DeleteDateColumn's condition to a join, not to SQL written here.
