@@ -22,7 +22,7 @@ export interface PoolClient extends Client { release(error?: Error | boolean): v
 export interface Pool extends Queryable {
   connect(): Promise<PoolClient>;
   end(): Promise<void>;
-  on(event: "connect", listener: (client: Client) => void): void;
+  on(event: "connect" | "acquire", listener: (client: Client) => void): void;
 }
 interface PgModule {
   Client: new (config: { connectionString: string }) => Client;
@@ -36,16 +36,19 @@ export const Pool = pg.Pool;
  * Round trips of a pool: the server's `ReadyForQuery` messages on each of its connections
  * (one per extended-protocol query, BEGIN and COMMIT included, and one per simple query even
  * if it holds several statements). Counted on the wire, so it does not depend on what a
- * library's query hook reports. Connections opened before `watch` are not counted; the
- * servers watch their pools before their first query.
+ * library's query hook reports. A connection is watched from its first checkout after
+ * `watchPool` (idle connections a pool opened earlier included).
  */
 export class RoundTrips {
   count = 0;
-  /** A pg client, once connected (its start-up exchange is not counted). */
+  private readonly watched = new WeakSet<Client>();
+  /** A connected pg client (its start-up exchange is not counted). */
   readonly watch = (client: Client): void => {
+    if (this.watched.has(client)) return;
+    this.watched.add(client);
     client.connection.on("readyForQuery", () => { this.count++; });
   };
   watchPool(pool: Pool): void {
-    pool.on("connect", this.watch);
+    pool.on("acquire", this.watch);
   }
 }
