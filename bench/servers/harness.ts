@@ -71,9 +71,9 @@ export function serve(server: Server, counter?: { snapshot(): object; reset(): v
     else if (message.type === "resetQueries") { counter?.reset(); process.send?.({ type: "resetQueries", id: message.id }); }
     else if (message.type === "stop") {
       // Requests still running when the load ended (on PostgreSQL a request waits on the
-      // database, so some are) finish before the pool closes under them; the bench kills
-      // a server that takes more than 5 s.
-      server.close(() => { void (onStop?.() ?? Promise.resolve()).finally(() => process.exit(0)); });
+      // database, so some are, their sockets already closed by autocannon) get 300 ms to
+      // finish before the pool closes under them. Not timed; the bench kills a server after 5 s.
+      server.close(() => setTimeout(() => { void (onStop?.() ?? Promise.resolve()).finally(() => process.exit(0)); }, 300));
     }
   });
   process.on("disconnect", () => process.exit(0));
