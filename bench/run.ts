@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
+import { readFileSync, readdirSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -179,6 +179,31 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
+/**
+ * CPU seconds of the PostgreSQL backends serving database `db` (a postgres:// URL), by pid:
+ * their process titles read `postgres: <user> <database> <client> <state>`. The database
+ * server runs on the same cores, so its work per request is part of what a server costs.
+ */
+function databaseCpuSeconds(db: string): Map<number, number> {
+  const byPid = new Map<number, number>();
+  const title = ` ${new URL(db).pathname.slice(1)} `;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.startsWith("postgres: ") && cmdline.includes(title)) byPid.set(Number(entry), cpuSeconds(Number(entry)));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return byPid;
+}
+/** Backend CPU between two readings; a backend that started in between counts from zero. */
+function databaseCpuSince(before: Map<number, number>, db: string): number {
+  let seconds = 0;
+  for (const [pid, now] of databaseCpuSeconds(db)) seconds += now - (before.get(pid) ?? 0);
+  return seconds;
+}
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
@@ -234,12 +259,15 @@ interface Measurement {
   rps: number;
   p99: number;
   cpuMsPerRequest: number;
+  /** PostgreSQL only: CPU of the database's backends per request. */
+  dbCpuMsPerRequest: number;
   requests: number;
   errors: number;
 }
 
 async function load(server: RunningServer, op: OpName, state: WorkloadState, seconds: number): Promise<Measurement> {
   const cpuBefore = cpuSeconds(server.child.pid!);
+  const dbCpuBefore = databaseKind === "postgres" ? databaseCpuSeconds(server.db) : undefined;
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: settings.connections,
@@ -258,10 +286,12 @@ async function load(server: RunningServer, op: OpName, state: WorkloadState, sec
     }],
   });
   const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
+  const dbCpu = dbCpuBefore ? databaseCpuSince(dbCpuBefore, server.db) : NaN;
   if (op === "update") await reconcile(server, state);
   const requests = result.requests.total;
   return {
     rps: requests / result.duration, p99: result.latency.p99, cpuMsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
+    dbCpuMsPerRequest: requests > 0 ? (dbCpu * 1000) / requests : NaN,
     requests, errors: result.non2xx + result.errors + result.timeouts,
   };
 }
@@ -393,7 +423,7 @@ async function main(): Promise<void> {
         const m = await load(server, op, state, settings.durationSeconds);
         const key = `${spec.key}/${op}`;
         samples.set(key, [...(samples.get(key) ?? []), m]);
-        log(`round ${round + 1}/${settings.rounds} ${spec.key.padEnd(16)} ${op.padEnd(7)} ${m.rps.toFixed(0).padStart(6)} req/s  p99 ${m.p99} ms  cpu ${m.cpuMsPerRequest.toFixed(3)} ms/req${m.errors ? `  ERRORS ${m.errors}` : ""}`);
+        log(`round ${round + 1}/${settings.rounds} ${spec.key.padEnd(16)} ${op.padEnd(7)} ${m.rps.toFixed(0).padStart(6)} req/s  p99 ${m.p99} ms  cpu ${m.cpuMsPerRequest.toFixed(3)} ms/req${Number.isFinite(m.dbCpuMsPerRequest) ? `  db cpu ${m.dbCpuMsPerRequest.toFixed(3)} ms/req` : ""}${m.errors ? `  ERRORS ${m.errors}` : ""}`);
       }
       if (spec.key === "ajax") rss.push({ round: round + 1, startMiB: rssStart, endMiB: rssMiB(server.child.pid!) });
       await server.stop();
@@ -413,6 +443,7 @@ async function main(): Promise<void> {
         op, server: spec.key, label: labelOf(spec),
         rps: Math.round(rps), p99Ms: median(list.map((m) => m.p99)),
         cpuMsPerRequest: Number(median(list.map((m) => m.cpuMsPerRequest)).toFixed(3)),
+        dbCpuMsPerRequest: Number(median(list.map((m) => m.dbCpuMsPerRequest)).toFixed(3)),
         ratioToAjax: Number((rps / ajaxRps).toFixed(2)),
         ratioToCeiling: Number((rps / ceilingRps).toFixed(2)),
         // Paired: each round's req/s over the ceiling's in the same round (the machine is shared).
@@ -437,16 +468,18 @@ const labelOf = (spec: ServerSpec) => (databaseKind === "postgres" ? spec.postgr
 function printTable(result: { rows: any[]; ajaxRss: Array<{ round: number; startMiB: number; endMiB: number }>; machine: any; seconds: number }): void {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const out: string[] = [];
-  // On PostgreSQL every statement is a round trip; the column shows the wire's own count beside it.
-  const trips = result.rows.some((row) => row.queries?.roundTrips !== undefined);
-  out.push(line(["op", "server", "req/s (median)", "p99 ms", "CPU ms/req", "vs ajax-endpoints", "vs ceiling (per round)", "SQL/req (session, user)",
-    ...(trips ? ["round trips/req"] : []), "errors"]));
-  out.push(line(["---", "---", "---:", "---:", "---:", "---:", "---:", "---", ...(trips ? ["---:"] : []), "---:"]));
+  // PostgreSQL: the database's CPU per request beside the server's, and the round trips counted on
+  // the wire beside the statements the server's hook counted.
+  const postgres = result.rows.some((row) => row.queries?.roundTrips !== undefined || Number.isFinite(row.dbCpuMsPerRequest));
+  out.push(line(["op", "server", "req/s (median)", "p99 ms", "CPU ms/req", ...(postgres ? ["PostgreSQL CPU ms/req"] : []), "vs ajax-endpoints",
+    "vs ceiling (per round)", "SQL/req (session, user)", ...(postgres ? ["round trips/req"] : []), "errors"]));
+  out.push(line(["---", "---", "---:", "---:", "---:", ...(postgres ? ["---:"] : []), "---:", "---:", "---", ...(postgres ? ["---:"] : []), "---:"]));
   for (const row of result.rows) {
     const q = row.queries ? `${fmt(row.queries.total)} (${fmt(row.queries.session)}, ${fmt(row.queries.user)})` : "";
-    out.push(line([row.op, row.label, String(row.rps), String(row.p99Ms), row.cpuMsPerRequest.toFixed(3), `${row.ratioToAjax.toFixed(2)}x`,
+    out.push(line([row.op, row.label, String(row.rps), String(row.p99Ms), row.cpuMsPerRequest.toFixed(3),
+      ...(postgres ? [Number.isFinite(row.dbCpuMsPerRequest) ? row.dbCpuMsPerRequest.toFixed(3) : ""] : []), `${row.ratioToAjax.toFixed(2)}x`,
       `${Number.isFinite(row.ratioToCeiling) ? `${row.ratioToCeiling.toFixed(2)}x` : "-"} (${row.pairedToCeiling.join(", ")})`, q,
-      ...(trips ? [row.queries?.roundTrips !== undefined ? fmt(row.queries.roundTrips) : ""] : []), String(row.errors)]));
+      ...(postgres ? [row.queries?.roundTrips !== undefined ? fmt(row.queries.roundTrips) : ""] : []), String(row.errors)]));
   }
   out.push("");
   for (const r of result.ajaxRss) out.push(`ajax-endpoints RSS round ${r.round}: ${r.startMiB.toFixed(1)} MiB at start, ${r.endMiB.toFixed(1)} MiB at end`);
