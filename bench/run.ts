@@ -1,13 +1,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
+import { readFileSync, readdirSync, mkdirSync, writeFileSync, renameSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { ensureSeeded, freshCopy, removeDatabase, BENCH_USER } from "./seed";
+import {
+  dropPostgresCopy, ensureSeeded, ensureSeededPostgres, freshCopy, freshPostgresCopy, POSTGRES_ADMIN_URL, removeDatabase, visiblePostgresPks, BENCH_USER,
+} from "./seed";
+import { Client } from "./pg";
 import { runScaleBenchmark } from "./scale";
 import {
-  CEILING, createRequest, getRequest, listRequest, OPS, randomCategory, SERVERS, UPDATABLE, updateRequest,
-  type HttpRequest, type OpName, type ServerSpec,
+  CEILING, createRequest, getRequest, listRequest, OPS, randomCategory, SERVERS, serversOn, UPDATABLE, updateRequest,
+  type DatabaseKind, type HttpRequest, type OpName, type ServerSpec,
 } from "./workloads";
 
 // autocannon ships no types; the few fields used here.
@@ -31,6 +34,8 @@ const option = (name: string) => {
   return index >= 0 ? argv[index + 1] : undefined;
 };
 const quick = flag("quick");
+const databaseKind = (option("db") ?? "sqlite") as DatabaseKind;
+if (databaseKind !== "sqlite" && databaseKind !== "postgres") throw new Error(`--db ${databaseKind}: use sqlite (the default) or postgres`);
 const soakSeconds = option("soak") !== undefined ? Number(option("soak")) : 0;
 const settings = {
   rounds: Number(option("rounds") ?? (quick ? 2 : 3)),
@@ -38,11 +43,54 @@ const settings = {
   durationSeconds: Number(option("duration") ?? (quick ? 1 : 8)),
   connections: 10,
   ops: (option("ops")?.split(",") ?? OPS) as OpName[],
-  servers: option("servers")?.split(",") ?? SERVERS.map((s) => s.key),
+  servers: option("servers")?.split(",") ?? serversOn(databaseKind).map((s) => s.key),
+  database: databaseKind,
 };
 const DIST_BENCH = __dirname;
 const REPO = resolve(__dirname, "..", "..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---- databases -------------------------------------------------------------------------
+
+/**
+ * Where the servers' data comes from: a SQLite file copied per server run, or the PostgreSQL
+ * database `ajax_bench` copied per server run with `CREATE DATABASE ... TEMPLATE`. A server
+ * gets the copy as `--db <file>` or `--db postgres://...`.
+ */
+interface Backend {
+  /** Seeds once (reused while the seed key holds); answers the pks the bench user may see. */
+  prepare(): Promise<number[]>;
+  copy(name: string): Promise<string>;
+  remove(db: string): Promise<void>;
+  version(): Promise<string>;
+}
+
+function sqliteBackend(): Backend {
+  let seeded = "";
+  return {
+    prepare: async () => { seeded = await ensureSeeded(log); return visiblePks(seeded); },
+    copy: async (name) => freshCopy(seeded, name),
+    remove: async (db) => removeDatabase(db),
+    version: async () => {
+      const memory = new Database(":memory:");
+      try { return `SQLite ${(memory.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v}`; } finally { memory.close(); }
+    },
+  };
+}
+
+function postgresBackend(): Backend {
+  return {
+    prepare: async () => visiblePostgresPks(await ensureSeededPostgres(log)),
+    copy: (name) => freshPostgresCopy(name),
+    remove: (db) => dropPostgresCopy(db),
+    version: async () => {
+      const client = new Client({ connectionString: POSTGRES_ADMIN_URL });
+      await client.connect();
+      try { return `PostgreSQL ${(await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v}`; } finally { await client.end(); }
+    },
+  };
+}
+const backend = databaseKind === "postgres" ? postgresBackend() : sqliteBackend();
 
 // ---- server processes ----------------------------------------------------------------
 
@@ -131,6 +179,31 @@ function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
+/**
+ * CPU seconds of the PostgreSQL backends serving database `db` (a postgres:// URL), by pid:
+ * their process titles read `postgres: <user> <database> <client> <state>`. The database
+ * server runs on the same cores, so its work per request is part of what a server costs.
+ */
+function databaseCpuSeconds(db: string): Map<number, number> {
+  const byPid = new Map<number, number>();
+  const title = ` ${new URL(db).pathname.slice(1)} `;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.startsWith("postgres: ") && cmdline.includes(title)) byPid.set(Number(entry), cpuSeconds(Number(entry)));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return byPid;
+}
+/** Backend CPU between two readings; a backend that started in between counts from zero. */
+function databaseCpuSince(before: Map<number, number>, db: string): number {
+  let seconds = 0;
+  for (const [pid, now] of databaseCpuSeconds(db)) seconds += now - (before.get(pid) ?? 0);
+  return seconds;
+}
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
@@ -186,12 +259,15 @@ interface Measurement {
   rps: number;
   p99: number;
   cpuMsPerRequest: number;
+  /** PostgreSQL only: CPU of the database's backends per request. */
+  dbCpuMsPerRequest: number;
   requests: number;
   errors: number;
 }
 
 async function load(server: RunningServer, op: OpName, state: WorkloadState, seconds: number): Promise<Measurement> {
   const cpuBefore = cpuSeconds(server.child.pid!);
+  const dbCpuBefore = databaseKind === "postgres" ? databaseCpuSeconds(server.db) : undefined;
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: settings.connections,
@@ -210,10 +286,12 @@ async function load(server: RunningServer, op: OpName, state: WorkloadState, sec
     }],
   });
   const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
+  const dbCpu = dbCpuBefore ? databaseCpuSince(dbCpuBefore, server.db) : NaN;
   if (op === "update") await reconcile(server, state);
   const requests = result.requests.total;
   return {
     rps: requests / result.duration, p99: result.latency.p99, cpuMsPerRequest: requests > 0 ? (cpu * 1000) / requests : NaN,
+    dbCpuMsPerRequest: requests > 0 ? (dbCpu * 1000) / requests : NaN,
     requests, errors: result.non2xx + result.errors + result.timeouts,
   };
 }
@@ -248,7 +326,8 @@ async function checkIdentical(servers: RunningServer[]): Promise<string[]> {
   return failures;
 }
 
-interface QueryCounts { total: number; session: number; user: number }
+/** Per request; `roundTrips` only on PostgreSQL (ReadyForQuery messages on the server's connections). */
+interface QueryCounts { total: number; session: number; user: number; roundTrips?: number }
 
 /** SQL statements per request of each op, from the server's own statement counter. */
 async function countQueries(server: RunningServer, state: WorkloadState): Promise<Record<string, QueryCounts>> {
@@ -262,8 +341,11 @@ async function countQueries(server: RunningServer, state: WorkloadState): Promis
       if (status !== 200) throw new Error(`${server.spec.key} ${op}: ${status} ${text.slice(0, 300)}`);
       if (op === "update") { const { id, version } = JSON.parse(text).data; state.giveBack(id, version); }
     }
+    // A statement a server sends without awaiting it before it answers (ajax-endpoints' change-feed
+    // NOTIFY after a write's COMMIT on PostgreSQL) is counted when sent; give its reply time to arrive.
+    await new Promise((done) => setTimeout(done, 100));
     const { counts: c } = await server.ipc<{ counts: QueryCounts | null }>("queries");
-    if (c) counts[op] = { total: c.total / n, session: c.session / n, user: c.user / n };
+    if (c) counts[op] = { total: c.total / n, session: c.session / n, user: c.user / n, ...(c.roundTrips !== undefined ? { roundTrips: c.roundTrips / n } : {}) };
   }
   return counts;
 }
@@ -294,17 +376,23 @@ function visiblePks(db: string): number[] {
 async function main(): Promise<void> {
   if (flag("scale")) return runScaleBenchmark(argv, log);
   const started = Date.now();
-  const seeded = await ensureSeeded(log);
-  const visible = visiblePks(seeded);
-  const specs = SERVERS.filter((s) => settings.servers.includes(s.key));
-  const before = machine();
-  log(`machine: ${before.nproc} cores, ${before.cpu}, node ${before.node}, load ${before.loadavg}`);
+  const visible = await backend.prepare();
+  const available = serversOn(databaseKind);
+  const unavailable = settings.servers.filter((key) => !available.some((s) => s.key === key));
+  if (unavailable.length > 0) throw new Error(`not on ${databaseKind}: ${unavailable.join(", ")} (servers: ${available.map((s) => s.key).join(", ")})`);
+  const specs = available.filter((s) => settings.servers.includes(s.key));
+  const before = { ...machine(), database: await backend.version() };
+  log(`machine: ${before.nproc} cores, ${before.cpu}, node ${before.node}, ${before.database}, load ${before.loadavg}`);
 
-  if (soakSeconds > 0) return soak(seeded, visible, soakSeconds, before);
+  if (soakSeconds > 0) return soak(visible, soakSeconds, before);
 
   // 1. Byte-identical answers and statement counts, every server at once on its own copy.
   log("checking that every server answers the same bytes ...");
-  const checkServers = await Promise.all(specs.map((spec) => startServer(spec, freshCopy(seeded, `check-${spec.key}`))));
+  const checkCopies: string[] = [];
+  // One copy at a time: a PostgreSQL copy is the server copying files (nothing to gain on two cores),
+  // and CREATE DATABASE ... TEMPLATE fails while another session is in the template.
+  for (const spec of specs) checkCopies.push(await backend.copy(`check-${spec.key}`));
+  const checkServers = await Promise.all(specs.map((spec, i) => startServer(spec, checkCopies[i]!)));
   const failures = await checkIdentical(checkServers);
   const queries: Record<string, Record<string, QueryCounts>> = {};
   if (failures.length === 0) {
@@ -314,7 +402,7 @@ async function main(): Promise<void> {
       if (server.spec.countsQueries) queries[server.spec.key] = await countQueries(server, state);
     }
   }
-  for (const server of checkServers) { await server.stop(); removeDatabase(server.db); }
+  for (const server of checkServers) { await server.stop(); await backend.remove(server.db); }
   if (failures.length > 0) {
     log(`\nFAILED: the servers do not answer the same bytes:\n${failures.join("\n")}`);
     process.exit(1);
@@ -327,7 +415,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < settings.rounds; round++) {
     const order = round % 2 === 0 ? specs : [...specs].reverse();
     for (const spec of order) {
-      const server = await startServer(spec, freshCopy(seeded, `round-${spec.key}`));
+      const server = await startServer(spec, await backend.copy(`round-${spec.key}`));
       const state = new WorkloadState(visible);
       const rssStart = rssMiB(server.child.pid!);
       for (const op of settings.ops) {
@@ -335,11 +423,11 @@ async function main(): Promise<void> {
         const m = await load(server, op, state, settings.durationSeconds);
         const key = `${spec.key}/${op}`;
         samples.set(key, [...(samples.get(key) ?? []), m]);
-        log(`round ${round + 1}/${settings.rounds} ${spec.key.padEnd(16)} ${op.padEnd(7)} ${m.rps.toFixed(0).padStart(6)} req/s  p99 ${m.p99} ms  cpu ${m.cpuMsPerRequest.toFixed(3)} ms/req${m.errors ? `  ERRORS ${m.errors}` : ""}`);
+        log(`round ${round + 1}/${settings.rounds} ${spec.key.padEnd(16)} ${op.padEnd(7)} ${m.rps.toFixed(0).padStart(6)} req/s  p99 ${m.p99} ms  cpu ${m.cpuMsPerRequest.toFixed(3)} ms/req${Number.isFinite(m.dbCpuMsPerRequest) ? `  db cpu ${m.dbCpuMsPerRequest.toFixed(3)} ms/req` : ""}${m.errors ? `  ERRORS ${m.errors}` : ""}`);
       }
       if (spec.key === "ajax") rss.push({ round: round + 1, startMiB: rssStart, endMiB: rssMiB(server.child.pid!) });
       await server.stop();
-      removeDatabase(server.db);
+      await backend.remove(server.db);
     }
   }
 
@@ -352,9 +440,10 @@ async function main(): Promise<void> {
       const list = samples.get(`${spec.key}/${op}`) ?? [];
       const rps = median(list.map((m) => m.rps));
       rows.push({
-        op, server: spec.key, label: spec.label,
+        op, server: spec.key, label: labelOf(spec),
         rps: Math.round(rps), p99Ms: median(list.map((m) => m.p99)),
         cpuMsPerRequest: Number(median(list.map((m) => m.cpuMsPerRequest)).toFixed(3)),
+        dbCpuMsPerRequest: Number(median(list.map((m) => m.dbCpuMsPerRequest)).toFixed(3)),
         ratioToAjax: Number((rps / ajaxRps).toFixed(2)),
         ratioToCeiling: Number((rps / ceilingRps).toFixed(2)),
         // Paired: each round's req/s over the ceiling's in the same round (the machine is shared).
@@ -374,19 +463,27 @@ async function main(): Promise<void> {
   writeResult(result);
 }
 
+const labelOf = (spec: ServerSpec) => (databaseKind === "postgres" ? spec.postgresLabel ?? spec.label : spec.label);
+
 function printTable(result: { rows: any[]; ajaxRss: Array<{ round: number; startMiB: number; endMiB: number }>; machine: any; seconds: number }): void {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const out: string[] = [];
-  out.push(line(["op", "server", "req/s (median)", "p99 ms", "CPU ms/req", "vs ajax-endpoints", "vs ceiling (per round)", "SQL/req (session, user)", "errors"]));
-  out.push(line(["---", "---", "---:", "---:", "---:", "---:", "---:", "---", "---:"]));
+  // PostgreSQL: the database's CPU per request beside the server's, and the round trips counted on
+  // the wire beside the statements the server's hook counted.
+  const postgres = result.rows.some((row) => row.queries?.roundTrips !== undefined || Number.isFinite(row.dbCpuMsPerRequest));
+  out.push(line(["op", "server", "req/s (median)", "p99 ms", "CPU ms/req", ...(postgres ? ["PostgreSQL CPU ms/req"] : []), "vs ajax-endpoints",
+    "vs ceiling (per round)", "SQL/req (session, user)", ...(postgres ? ["round trips/req"] : []), "errors"]));
+  out.push(line(["---", "---", "---:", "---:", "---:", ...(postgres ? ["---:"] : []), "---:", "---:", "---", ...(postgres ? ["---:"] : []), "---:"]));
   for (const row of result.rows) {
     const q = row.queries ? `${fmt(row.queries.total)} (${fmt(row.queries.session)}, ${fmt(row.queries.user)})` : "";
-    out.push(line([row.op, row.label, String(row.rps), String(row.p99Ms), row.cpuMsPerRequest.toFixed(3), `${row.ratioToAjax.toFixed(2)}x`,
-      `${Number.isFinite(row.ratioToCeiling) ? `${row.ratioToCeiling.toFixed(2)}x` : "-"} (${row.pairedToCeiling.join(", ")})`, q, String(row.errors)]));
+    out.push(line([row.op, row.label, String(row.rps), String(row.p99Ms), row.cpuMsPerRequest.toFixed(3),
+      ...(postgres ? [Number.isFinite(row.dbCpuMsPerRequest) ? row.dbCpuMsPerRequest.toFixed(3) : ""] : []), `${row.ratioToAjax.toFixed(2)}x`,
+      `${Number.isFinite(row.ratioToCeiling) ? `${row.ratioToCeiling.toFixed(2)}x` : "-"} (${row.pairedToCeiling.join(", ")})`, q,
+      ...(postgres ? [row.queries?.roundTrips !== undefined ? fmt(row.queries.roundTrips) : ""] : []), String(row.errors)]));
   }
   out.push("");
   for (const r of result.ajaxRss) out.push(`ajax-endpoints RSS round ${r.round}: ${r.startMiB.toFixed(1)} MiB at start, ${r.endMiB.toFixed(1)} MiB at end`);
-  out.push(`load average: ${result.machine.loadavg} before, ${result.machine.loadavgAfter} after; ${result.seconds} s`);
+  out.push(`${result.machine.database}; load average: ${result.machine.loadavg} before, ${result.machine.loadavgAfter} after; ${result.seconds} s`);
   console.log(out.join("\n"));
 }
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
@@ -394,15 +491,15 @@ const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 function writeResult(result: object): void {
   const dir = join(REPO, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${new Date().toISOString().slice(0, 10)}${quick ? "-quick" : soakSeconds ? "-soak" : ""}.json`);
+  const file = join(dir, `${new Date().toISOString().slice(0, 10)}${databaseKind === "postgres" ? "-postgres" : ""}${quick ? "-quick" : soakSeconds ? "-soak" : ""}.json`);
   writeFileSync(`${file}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   log(`written to ${file}`);
 }
 
 /** Runs ajax-endpoints alone for `seconds` through every op in turn and reports how its RSS moves. */
-async function soak(seeded: string, visible: number[], seconds: number, before: ReturnType<typeof machine>): Promise<void> {
-  const server = await startServer(SERVERS[0]!, freshCopy(seeded, "soak-ajax"));
+async function soak(visible: number[], seconds: number, before: ReturnType<typeof machine>): Promise<void> {
+  const server = await startServer(SERVERS[0]!, await backend.copy("soak-ajax"));
   const state = new WorkloadState(visible);
   const chunk = 15;
   for (const op of OPS) await load(server, op, state, 5);
@@ -421,7 +518,7 @@ async function soak(seeded: string, visible: number[], seconds: number, before: 
   }
   const endMiB = rssMiB(server.child.pid!);
   await server.stop();
-  removeDatabase(server.db);
+  await backend.remove(server.db);
   const growth = ((endMiB - startMiB) / startMiB) * 100;
   const result = {
     date: new Date().toISOString(), kind: "soak", seconds, machine: { ...before, loadavgAfter: machine().loadavg },

@@ -19,20 +19,30 @@ export interface ServerSpec {
   countsQueries: boolean;
   /** More command-line arguments for the server. */
   args?: string[];
+  /** better-sqlite3 only: not run with `--db postgres`. */
+  sqliteOnly?: boolean;
+  /** The label with `--db postgres`, where it differs. */
+  postgresLabel?: string;
 }
+
+export type DatabaseKind = "sqlite" | "postgres";
 
 /** The server every other is compared with: the framework's work written by hand (bench/servers/express-ceiling.ts). */
 export const CEILING = "ceiling";
 
 export const SERVERS: readonly ServerSpec[] = [
   { key: "ajax", label: "ajax-endpoints", script: "servers/ajax.js", session: true, style: "ajax", countsQueries: true },
-  { key: CEILING, label: "ceiling: Express 5 + better-sqlite3, the same work by hand (session)", script: "servers/express-ceiling.js", session: true, style: "ajax", countsQueries: true },
+  { key: CEILING, label: "ceiling: Express 5 + better-sqlite3, the same work by hand (session)", script: "servers/express-ceiling.js", session: true, style: "ajax", countsQueries: true,
+    postgresLabel: "ceiling: Express 5 + pg, the same work by hand (session)" },
   { key: "express-typeorm", label: "Express 5 + TypeORM QueryBuilder (hand-written)", script: "servers/express-typeorm.js", session: true, style: "ajax", countsQueries: true },
-  { key: "express-raw", label: "Express 5 + better-sqlite3 (no session)", script: "servers/express-raw.js", session: false, style: "ajax", countsQueries: true },
-  { key: "http-raw", label: "node:http + better-sqlite3 (no session)", script: "servers/http-raw.js", session: false, style: "ajax", countsQueries: true },
+  { key: "express-raw", label: "Express 5 + better-sqlite3 (no session)", script: "servers/express-raw.js", session: false, style: "ajax", countsQueries: true, sqliteOnly: true },
+  { key: "http-raw", label: "node:http + better-sqlite3 (no session)", script: "servers/http-raw.js", session: false, style: "ajax", countsQueries: true, sqliteOnly: true },
   { key: "feathers-session", label: "FeathersJS 5 koa + knex (session)", script: "servers/feathers.js", session: true, style: "feathers", countsQueries: true, args: ["--session"] },
   { key: "feathers", label: "FeathersJS 5 koa + knex (no session)", script: "servers/feathers.js", session: false, style: "feathers", countsQueries: true },
 ];
+
+/** The servers that run on a database: all on SQLite; on PostgreSQL all but the better-sqlite3-only ones. */
+export const serversOn = (kind: DatabaseKind) => SERVERS.filter((s) => kind === "sqlite" || !s.sqliteOnly);
 
 /** One HTTP request as autocannon and fetch take it. */
 export interface HttpRequest {

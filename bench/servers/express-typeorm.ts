@@ -11,7 +11,7 @@ import { Article, Category, User } from "../../entities";
 import { dataSourceOptions } from "../../ormconfig";
 import { AjaxSession, Tag, TaggedItem } from "../../src";
 import { verifyPassword } from "../../src/auth/passwords";
-import { serve, serverArgs, StatementCounter } from "./harness";
+import { databaseUrl, serve, serverArgs, StatementCounter } from "./harness";
 
 /**
  * (2) The handler a good user writes by hand with Express 5 and TypeORM: QueryBuilder with
@@ -21,8 +21,11 @@ import { serve, serverArgs, StatementCounter } from "./harness";
 async function main(): Promise<void> {
   const { db } = serverArgs();
   const counter = new StatementCounter();
-  const dataSource = new DataSource({ ...dataSourceOptions(`sqlite:${db}`), logger: counter } as never);
+  const dataSource = new DataSource({ ...dataSourceOptions(databaseUrl(db)), logger: counter } as never);
   await dataSource.initialize();
+  counter.watchPostgres(dataSource);
+  // The update's time with milliseconds: SQLite's CURRENT_TIMESTAMP (TypeORM's default) has none.
+  const now = dataSource.options.type === "postgres" ? "now()" : "strftime('%Y-%m-%d %H:%M:%f', 'now')";
   const users = dataSource.getRepository(User);
   const articles = dataSource.getRepository(Article);
   const categories = dataSource.getRepository(Category);
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
     if (!user.isStaff && article.author.id !== user.id) return fail(res, 403, "You do not have permission to perform this action.");
     if (article.version !== version) return fail(res, 409, "The record was changed by someone else; reload it and try again.");
     const result = await articles.createQueryBuilder().update()
-      .set({ title, updatedAt: () => "strftime('%Y-%m-%d %H:%M:%f', 'now')" })
+      .set({ title, updatedAt: () => now })
       .where("id = :pk AND version = :version", { pk, version }).execute();
     if (result.affected === 0) return fail(res, 409, "The record was changed by someone else; reload it and try again.");
     const updated = await visibleArticles(user).andWhere("article.id = :pk", { pk }).getOne();

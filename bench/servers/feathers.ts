@@ -4,12 +4,14 @@ import { BadRequest, NotFound } from "@feathersjs/errors";
 import knex from "knex";
 import { verifyPassword } from "../../src/auth/passwords";
 import { BENCH_USER } from "../seed";
-import { serve, serverArgs } from "./harness";
+import { RoundTrips, type Client } from "../pg";
+import { isPostgres, serve, serverArgs } from "./harness";
 import { anonymousSecretOf, anonymousToken, newSession, originAllowed, sessionIdOf, tokenMatches, type SessionData } from "./session";
+import { POSTGRES_VALUES, SQLITE_VALUES } from "./shape";
 
 /**
- * (5) FeathersJS 5 on Koa with the knex adapter (better-sqlite3 client) over the same file: a
- * real peer. Hooks apply the same row scope and validation, hydrate authors, categories and
+ * (5) FeathersJS 5 on Koa with the knex adapter (better-sqlite3 client over the same file, or
+ * knex's pg client with `--db postgres://...`): a real peer. Hooks apply the same row scope and validation, hydrate authors, categories and
  * tags in batches, write the audit entry of a change, and shape the answer into the
  * ajax-endpoints envelope so the bytes match. Without `--session` there is no session (the
  * user is fixed to the bench user); with it, a Koa middleware in front of the REST transport
@@ -21,9 +23,19 @@ import { anonymousSecretOf, anonymousToken, newSession, originAllowed, sessionId
 // the whole program, which would change the framework's own Express types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { bodyParser, errorHandler, koa, rest } = require("@feathersjs/koa") as any;
-const { db: file } = serverArgs();
-const db = knex({ client: "better-sqlite3", connection: { filename: file }, useNullAsDefault: true });
+const { db: target } = serverArgs();
+const onPostgres = isPostgres(target);
+const roundTrips = onPostgres ? new RoundTrips() : undefined;
+const db = onPostgres
+  // knex's own pg pool (2 to 10 connections); each new connection is watched for round trips.
+  ? knex({ client: "pg", connection: target, pool: { min: 2, max: 10, afterCreate: (client: Client, done: (error: Error | null, client: Client) => void) => { roundTrips!.watch(client); done(null, client); } } })
+  : knex({ client: "better-sqlite3", connection: { filename: target }, useNullAsDefault: true });
 const counts = { total: 0, session: 0, user: 0 };
+/** How the driver hands back booleans and times, and what it takes for true, false and "now" with milliseconds. */
+const values = onPostgres ? POSTGRES_VALUES : SQLITE_VALUES;
+const TRUE = onPostgres ? true : 1;
+const FALSE = onPostgres ? false : 0;
+const NOW = onPostgres ? "now()" : "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 db.on("query", (query: { sql: string }) => {
   counts.total++;
   if (query.sql.includes("ajax_session")) counts.session++;
@@ -33,7 +45,6 @@ const withSession = process.argv.includes("--session");
 const viewerOf = (context: HookContext): number => (withSession ? context.params.viewer : BENCH_USER.id);
 
 type Row = Record<string, any>;
-const iso = (text: string) => (text.length === 23 ? `${text.replace(" ", "T")}Z` : new Date(`${text.replace(" ", "T")}Z`).toISOString());
 
 /** Authors, categories and tags of a page of articles: one query each. */
 async function hydrate(rows: Row[]): Promise<Row[]> {
@@ -47,13 +58,13 @@ async function hydrate(rows: Row[]): Promise<Row[]> {
     db("ajax_tagged_item as l").join("ajax_tag as t", "t.id", "l.tagId").select("l.objectId as oid", "t.id as pk", "t.name", "t.slug")
       .where("l.model", "article").whereIn("l.objectId", ids).orderBy("t.name"),
   ]);
-  const authorById = new Map(authors.map((a: Row) => [a.id, { id: a.id, username: a.username, isStaff: a.isStaff === 1 }]));
+  const authorById = new Map(authors.map((a: Row) => [a.id, { id: a.id, username: a.username, isStaff: values.bool(a.isStaff) }]));
   const categoryById = new Map(categories.map((c: Row) => [c.id, { id: c.id, title: c.title, description: c.description }]));
   const tagsById = new Map<number, Row[]>(ids.map((id) => [id, []]));
   for (const t of tags) tagsById.get(t.oid)!.push({ pk: t.pk, name: t.name, slug: t.slug });
   return rows.map((r) => ({
-    id: r.id, title: r.title, body: r.body, published: r.published === 1, publishedAt: r.publishedAt === null ? null : iso(r.publishedAt),
-    createdAt: iso(r.createdAt), updatedAt: iso(r.updatedAt), version: r.version,
+    id: r.id, title: r.title, body: r.body, published: values.bool(r.published), publishedAt: r.publishedAt === null ? null : values.time(r.publishedAt),
+    createdAt: values.time(r.createdAt), updatedAt: values.time(r.updatedAt), version: r.version,
     category: r.categoryId === null ? null : categoryById.get(r.categoryId) ?? null,
     author: authorById.get(r.authorId) ?? null,
     tags: tagsById.get(r.id),
@@ -62,12 +73,12 @@ async function hydrate(rows: Row[]): Promise<Row[]> {
 
 /** The row scope: published articles and the viewer's own drafts. */
 const scope = (context: HookContext) => {
-  context.params.query = { ...context.params.query, deletedAt: null, $or: [{ published: 1 }, { authorId: viewerOf(context) }] };
+  context.params.query = { ...context.params.query, deletedAt: null, $or: [{ published: TRUE }, { authorId: viewerOf(context) }] };
 };
 
 /** The audit entry of a write, as the framework's audit feature writes it. */
 const audit = (objectId: number, op: string, viewer: number, changes: object) => db("ajax_audit").insert({
-  model: "article", objectId: String(objectId), op, at: db.raw("strftime('%Y-%m-%d %H:%M:%f', 'now')"), userId: String(viewer), changes: JSON.stringify(changes),
+  model: "article", objectId: String(objectId), op, at: db.raw(NOW), userId: String(viewer), changes: JSON.stringify(changes),
 });
 
 const fail = (status: number, message: string) => ({ success: false, data: { code: status, message } });
@@ -91,7 +102,7 @@ const sessionMiddleware = async (ctx: any, next: () => Promise<void>) => {
     const pk = session?.passport?.user;
     if (pk !== undefined) {
       user = await db("user").where("id", pk).first("id", "username", "isStaff", "isActive");
-      if (user?.isActive !== 1) user = undefined;
+      if (!values.bool(user?.isActive)) user = undefined;
     }
   }
   const secret = session?.csrfSecret ?? (user ? undefined : anonymousSecretOf(cookie));
@@ -99,7 +110,7 @@ const sessionMiddleware = async (ctx: any, next: () => Promise<void>) => {
   if (ctx.method === "POST" && ctx.path === "/ajax/auth/login.json") {
     const { username, password } = (ctx.request.body ?? {}) as Row;
     const found = typeof username === "string" ? await db("user").where("username", username).first("id", "passwordHash", "isActive") : undefined;
-    if (!found || typeof password !== "string" || !(await verifyPassword(password, found.passwordHash)) || found.isActive !== 1) {
+    if (!found || typeof password !== "string" || !(await verifyPassword(password, found.passwordHash)) || !values.bool(found.isActive)) {
       ctx.status = 401; ctx.body = fail(401, "Invalid username or password."); return;
     }
     const fresh = newSession(found.id);
@@ -109,7 +120,7 @@ const sessionMiddleware = async (ctx: any, next: () => Promise<void>) => {
     return;
   }
   if (!user) { ctx.status = 401; ctx.body = fail(401, "Authentication credentials were not provided."); return; }
-  if (user.isStaff === 1) { ctx.status = 501; ctx.body = fail(501, "This server serves non-staff users only."); return; }
+  if (values.bool(user.isStaff)) { ctx.status = 501; ctx.body = fail(501, "This server serves non-staff users only."); return; }
   ctx.feathers = { ...ctx.feathers, viewer: user.id };
   await next();
 };
@@ -136,7 +147,7 @@ app.service("articles").hooks({
       if (typeof title !== "string" || title.length === 0 || title.length > 200 || typeof body !== "string" ||
         typeof published !== "boolean" || !Number.isSafeInteger(category)) throw new BadRequest("Invalid input.");
       if (!(await db("category").where("id", category).first("id"))) throw new BadRequest("Invalid input.");
-      context.data = { title, body, published: published ? 1 : 0, categoryId: category, authorId: viewerOf(context), version: 1 };
+      context.data = { title, body, published: published ? TRUE : FALSE, categoryId: category, authorId: viewerOf(context), version: 1 };
     }],
     patch: [async (context: HookContext) => {
       const { title, _version: version } = context.data ?? {};
@@ -144,7 +155,7 @@ app.service("articles").hooks({
       // Only the owner's article at the version the client read: anything else matches no row.
       context.params.query = { version, authorId: viewerOf(context), deletedAt: null };
       context.params.previousTitle = (await db("article").where("id", context.id).first("title"))?.title;
-      context.data = { title, version: db.raw("version + 1"), updatedAt: db.raw("strftime('%Y-%m-%d %H:%M:%f', 'now')") };
+      context.data = { title, version: db.raw("version + 1"), updatedAt: db.raw(NOW) };
     }],
   },
   after: {
@@ -174,5 +185,8 @@ app.service("articles").hooks({
 
 void app.setup().then(() => {
   const server = require("node:http").createServer(app.callback());
-  serve(server, { snapshot: () => ({ ...counts }), reset: () => { counts.total = counts.session = counts.user = 0; } }, async () => { await db.destroy(); });
+  serve(server, {
+    snapshot: () => ({ ...counts, ...(roundTrips ? { roundTrips: roundTrips.count } : {}) }),
+    reset: () => { counts.total = counts.session = counts.user = 0; if (roundTrips) roundTrips.count = 0; },
+  }, async () => { await db.destroy(); });
 });

@@ -1,5 +1,11 @@
 import Database from "better-sqlite3";
 import { BENCH_USER } from "../seed";
+import {
+  conflict, createChanges, createInput, forbidden, groupTags, invalid, listInput, notFound, parsePk, presentArticle, SQLITE_VALUES, titleChanges, updateInput,
+  type Answer, type ArticleRow, type Tag, type TagRow,
+} from "./shape";
+
+export type { Answer };
 
 /**
  * The same four operations with better-sqlite3 prepared statements and hand-built JSON, as a
@@ -7,25 +13,10 @@ import { BENCH_USER } from "../seed";
  * `deletedAt IS NULL`), field list, validation and audit entry of every write. Servers (3)
  * and (4) call it for the bench user (no session); the ceiling server for the session's user.
  */
-export type Answer = { status: number; body: unknown };
-
 const ARTICLE_COLUMNS = `a.id, a.title, a.body, a.published, a.publishedAt, a.createdAt, a.updatedAt, a.version,
   c.id AS c_id, c.title AS c_title, c.description AS c_description, u.id AS u_id, u.username AS u_username, u.isStaff AS u_isStaff
   FROM article a JOIN "user" u ON u.id = a.authorId LEFT JOIN category c ON c.id = a.categoryId`;
 const SCOPE = "a.deletedAt IS NULL AND (a.published = 1 OR a.authorId = @viewer)";
-
-interface ArticleRow {
-  id: number; title: string; body: string; published: number; publishedAt: string | null; createdAt: string; updatedAt: string; version: number;
-  c_id: number | null; c_title: string | null; c_description: string | null; u_id: number; u_username: string; u_isStaff: number;
-}
-interface TagRow { oid: number; pk: number; name: string; slug: string }
-
-/** SQLite's `YYYY-MM-DD HH:MM:SS.SSS` (UTC) as ISO 8601. */
-function iso(text: string): string {
-  return text.length === 23 ? `${text.replace(" ", "T")}Z` : new Date(`${text.replace(" ", "T")}Z`).toISOString();
-}
-
-const fail = (status: number, message: string): Answer => ({ status, body: { success: false, data: { code: status, message } } });
 
 export class RawArticles {
   readonly counts = { total: 0, session: 0, user: 0 };
@@ -63,41 +54,33 @@ export class RawArticles {
     return work();
   }
 
-  private tagsOf(ids: number[]): Map<number, Array<{ pk: number; name: string; slug: string }>> {
-    const byArticle = new Map<number, Array<{ pk: number; name: string; slug: string }>>(ids.map((id) => [id, []]));
-    if (ids.length === 0) return byArticle;
+  private tagsOf(ids: number[]): Map<number, Tag[]> {
+    if (ids.length === 0) return groupTags(ids, []);
     let statement = this.tagStatements.get(ids.length);
     if (!statement) {
       statement = this.db.prepare(`SELECT l.objectId AS oid, t.id AS pk, t.name, t.slug FROM ajax_tagged_item l JOIN ajax_tag t ON t.id = l.tagId
         WHERE l.model = 'article' AND l.objectId IN (${ids.map(() => "?").join(", ")}) ORDER BY t.name`);
       this.tagStatements.set(ids.length, statement);
     }
-    for (const row of this.run(() => statement.all(...ids) as TagRow[])) byArticle.get(row.oid)!.push({ pk: row.pk, name: row.name, slug: row.slug });
-    return byArticle;
+    return groupTags(ids, this.run(() => statement.all(...ids) as TagRow[]));
   }
 
-  private present(row: ArticleRow, tags: unknown[]) {
-    return {
-      id: row.id, title: row.title, body: row.body, published: row.published === 1, publishedAt: row.publishedAt === null ? null : iso(row.publishedAt),
-      createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt), version: row.version,
-      category: row.c_id === null ? null : { id: row.c_id, title: row.c_title, description: row.c_description },
-      author: { id: row.u_id, username: row.u_username, isStaff: row.u_isStaff === 1 },
-      tags,
-    };
+  private present(row: ArticleRow, tags: Tag[]) {
+    return presentArticle(row, tags, SQLITE_VALUES);
   }
 
   get(pkText: string, viewer = this.viewer): Answer {
-    if (!/^\d{1,15}$/.test(pkText)) return fail(404, "Not found.");
-    const pk = Number(pkText);
+    const pk = parsePk(pkText);
+    if (pk === undefined) return notFound();
     const row = this.run(() => this.getOne.get({ pk, viewer }) as ArticleRow | undefined);
-    if (!row) return fail(404, "Not found.");
+    if (!row) return notFound();
     return { status: 200, body: { success: true, data: this.present(row, this.tagsOf([pk]).get(pk)!) } };
   }
 
   list(params: any, viewer = this.viewer): Answer {
-    const perPage = Math.min(Number(params?.items_per_page ?? 20), 50);
-    const category = Number(params?.filter?.category);
-    if (!Number.isSafeInteger(perPage) || perPage < 1 || !Number.isSafeInteger(category)) return fail(400, "Invalid input.");
+    const input = listInput(params);
+    if (!input) return invalid();
+    const { category, perPage } = input;
     const total = this.run(() => this.count.get({ category, viewer }) as number);
     const rows = this.run(() => this.page.all({ category, viewer, limit: perPage }) as ArticleRow[]);
     const tags = this.tagsOf(rows.map((r) => r.id));
@@ -105,35 +88,33 @@ export class RawArticles {
   }
 
   create(params: any, viewer = this.viewer): Answer {
-    const { title, body, published, category } = params ?? {};
-    if (typeof title !== "string" || title.length === 0 || title.length > 200 || typeof body !== "string" ||
-      typeof published !== "boolean" || !Number.isSafeInteger(category)) return fail(400, "Invalid input.");
-    if (!this.run(() => this.categoryExists.get(category))) return fail(400, "Invalid input.");
+    const input = createInput(params);
+    if (!input) return invalid();
+    const { title, body, published, category } = input;
+    if (!this.run(() => this.categoryExists.get(category))) return invalid();
     const row = this.db.transaction(() => {
       const { lastInsertRowid } = this.run(() => this.insert.run(title, body, published ? 1 : 0, category, viewer));
       const created = this.run(() => this.getOne.get({ pk: Number(lastInsertRowid), viewer }) as ArticleRow);
-      const shown = this.present(created, []);
-      const changes = { id: [null, shown.id], title: [null, shown.title], body: [null, shown.body], published: [null, shown.published],
-        publishedAt: [null, shown.publishedAt], category: [null, created.c_id], author: [null, created.u_id] };
-      this.run(() => this.audit.run(String(created.id), "create", String(viewer), JSON.stringify(changes)));
+      const changes = createChanges(this.present(created, []), created.c_id, created.u_id);
+      this.run(() => this.audit.run(String(created.id), "create", String(viewer), changes));
       return created;
     })();
     return { status: 200, body: { success: true, data: this.present(row, []) } };
   }
 
   updateArticle(pkText: string, params: any, viewer = this.viewer): Answer {
-    if (!/^\d{1,15}$/.test(pkText)) return fail(404, "Not found.");
-    const pk = Number(pkText);
-    const { title, _version: version } = params ?? {};
-    if (typeof title !== "string" || title.length === 0 || title.length > 200 || !Number.isSafeInteger(version)) return fail(400, "Invalid input.");
-    const conflict = fail(409, "The record was changed by someone else; reload it and try again.");
+    const pk = parsePk(pkText);
+    if (pk === undefined) return notFound();
+    const input = updateInput(params);
+    if (!input) return invalid();
+    const { title, version } = input;
     const row = this.db.transaction((): ArticleRow | Answer => {
       const current = this.run(() => this.getOne.get({ pk, viewer }) as ArticleRow | undefined);
-      if (!current) return fail(404, "Not found.");
-      if (current.u_id !== viewer) return fail(403, "You do not have permission to perform this action.");
-      if (current.version !== version) return conflict;
-      if (this.run(() => this.update.run(title, pk, version)).changes === 0) return conflict;
-      if (title !== current.title) this.run(() => this.audit.run(String(pk), "update", String(viewer), JSON.stringify({ title: [current.title, title] })));
+      if (!current) return notFound();
+      if (current.u_id !== viewer) return forbidden();
+      if (current.version !== version) return conflict();
+      if (this.run(() => this.update.run(title, pk, version)).changes === 0) return conflict();
+      if (title !== current.title) this.run(() => this.audit.run(String(pk), "update", String(viewer), titleChanges(current.title, title)));
       return this.run(() => this.getOne.get({ pk, viewer }) as ArticleRow);
     })();
     if ("status" in row) return row;
