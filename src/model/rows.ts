@@ -10,11 +10,21 @@ import type { FieldRule, FieldRules } from "./fields";
  */
 export type RecordOf<T> = T & ObjectLiteral;
 
+/** How one selected column becomes a property of a record; a join column (with `stubKey`) becomes its relation's stub. */
+interface ColumnDecoder {
+  alias: string;
+  property: string;
+  /** The column whose type decodes the value: the referenced pk for a join column. */
+  column: ColumnMetadata;
+  stubKey?: string;
+}
+
 /** A prepared way to select and decode the columns of one entity. */
 export class RowReader {
   private readonly aliases: string[];
-  /** Join column → relation property name, so a row's foreign keys become relation stubs. */
-  private readonly relationByColumn = new Map<ColumnMetadata, string>();
+  /** How each selected column becomes a property: worked out once, as every row of every response goes through {@link decode}. */
+  private readonly decoders: ColumnDecoder[];
+  private readonly prototype: object;
 
   /**
    * @param columns what it selects: by default every column (hooks may look at hidden ones);
@@ -23,7 +33,16 @@ export class RowReader {
    */
   constructor(private readonly rules: FieldRules, private readonly dataSource: DataSource, private readonly columns = rules.loadColumns, prefix = "f") {
     this.aliases = columns.map((_, index) => `${prefix}${index}`);
-    for (const rule of rules.all) if (rule.relation) this.relationByColumn.set(rule.column, rule.name);
+    // A join column becomes its relation's stub (`author: { id }`), so a row's foreign keys read like relations.
+    const relationByColumn = new Map<ColumnMetadata, string>();
+    for (const rule of rules.all) if (rule.relation) relationByColumn.set(rule.column, rule.name);
+    this.decoders = columns.map((column, index) => {
+      const relation = relationByColumn.get(column);
+      return relation
+        ? { alias: this.aliases[index]!, property: relation, column: column.referencedColumn!, stubKey: column.referencedColumn!.propertyName }
+        : { alias: this.aliases[index]!, property: column.propertyName, column };
+    });
+    this.prototype = (rules.metadata.target as { prototype?: object }).prototype ?? Object.prototype;
   }
 
   /** A query for this entity with its columns selected under stable aliases. */
@@ -62,22 +81,22 @@ export class RowReader {
   /** Turns raw rows into records, with the driver's own type conversions. */
   decode(rows: ObjectLiteral[]): RecordOf<ObjectLiteral>[] {
     const driver = this.dataSource.driver;
-    const metadata = this.rules.metadata;
-    return rows.map((row) => {
-      const record: ObjectLiteral = Object.create((metadata.target as { prototype?: object }).prototype ?? Object.prototype);
-      this.columns.forEach((column, index) => {
-        const raw = row[this.aliases[index]!];
-        const relationName = this.relationByColumn.get(column);
-        if (relationName) {
-          const targetPk = column.referencedColumn!;
-          const value = raw === null || raw === undefined ? null : driver.prepareHydratedValue(raw, targetPk);
-          record[relationName] = value === null ? null : { [targetPk.propertyName]: value };
+    const records: RecordOf<ObjectLiteral>[] = new Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      const record: ObjectLiteral = Object.create(this.prototype);
+      for (const { alias, property, column, stubKey } of this.decoders) {
+        const raw = row[alias];
+        if (stubKey !== undefined) {
+          const value = raw === null || raw === undefined ? null : driver.prepareHydratedValue(raw, column);
+          record[property] = value === null ? null : { [stubKey]: value };
         } else {
-          record[column.propertyName] = raw === undefined ? null : driver.prepareHydratedValue(raw, column);
+          record[property] = raw === undefined ? null : driver.prepareHydratedValue(raw, column);
         }
-      });
-      return record;
-    });
+      }
+      records[r] = record;
+    }
+    return records;
   }
 
   /** The pk of a record. */
