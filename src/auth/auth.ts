@@ -149,7 +149,7 @@ export class SessionAuth {
     return gateOf(this.dataSource).read(async (manager) => {
       const qb = reader.query(manager, "account");
       qb.where(`${qb.escape("account")}.${qb.escape(column)} = :value`, { value }).limit(1);
-      return (await reader.load(qb, manager))[0];
+      return (await reader.load(qb, manager, "by-key"))[0];
     });
   }
 

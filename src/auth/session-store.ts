@@ -50,7 +50,7 @@ export class DatabaseSessionStore extends TypeormStore {
       gate.read(async (manager) => {
         const qb = manager.getRepository(AjaxSession).createQueryBuilder("session").select("session.json", "json")
           .where("session.id = :sid", { sid }).andWhere("session.expiredAt > :now", { now: Date.now() });
-        const [row] = await templates.rawRows(qb, manager);
+        const [row] = await templates.rawRows(qb, manager, "by-key");
         return row ? JSON.parse(String(row.json)) : undefined;
       }).then((session) => callback(undefined, session), (error: unknown) => callback(error));
     };
@@ -79,7 +79,7 @@ export class DatabaseSessionStore extends TypeormStore {
         qb.where("session.id = :sid").andWhere("session.expiredAt > :now");
         this.withUserSql = qb.getQuery();
       }
-      return queryTemplates(dataSource).rowsOf(this.withUserSql, { sid, now: Date.now() }, manager);
+      return queryTemplates(dataSource).rowsOf(this.withUserSql, { sid, now: Date.now() }, manager, "by-key");
     });
     const row = rows[0];
     if (!row) return {};

@@ -270,6 +270,6 @@ async function matchesFilters(endpoint: ModelEndpoint, query: ListQuery, pk: unk
   const column = `${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)}`;
   qb.select(column, "pk").where(`${column} = :livePk`, { livePk: pk });
   applyFilters(qb as never, endpoint, query);
-  const rows = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb.limit(1) as never, ctx.manager);
+  const rows = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb.limit(1) as never, ctx.manager, "by-key");
   return rows.length > 0;
 }

@@ -76,7 +76,7 @@ export async function loadVisibleByPks(
     const qb = reader.query(manager, alias);
     qb.where(`${qb.escape(alias)}.${qb.escape(pkColumn.databaseName)} IN (:...hydratePks)`, { hydratePks: chunk });
     endpoint.narrowToVisible(qb, ctx);
-    const records = await reader.load(qb, manager);
+    const records = await reader.load(qb, manager, "by-key");
     for (const record of records) {
       if (await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(reader.pkOf(record)), record);
     }

@@ -33,7 +33,7 @@ export async function loadRecordsWithAnswers(
     const keeper = feature.readAlong?.(qb, qb.alias, endpoint, ctx);
     if (keeper) keepers.push(keeper);
   }
-  const raw = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb, ctx.manager);
+  const raw = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb, ctx.manager, rows === "one" ? "by-key" : "per-call");
   const records = endpoint.reader.decode(raw);
   await keepJoined(records, raw, joined, ctx);
   for (const keep of keepers) records.forEach((record, index) => keep(record, raw[index]!));

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
-import { queryTemplates } from "../db/compiled";
+import { queryTemplates, type PlanReuse } from "../db/compiled";
 import type { FieldRule, FieldRules } from "./fields";
 
 /**
@@ -74,8 +74,8 @@ export class RowReader {
   }
 
   /** Runs a query built from {@link query} (parameters bound, statement prepared once per shape) and decodes its rows. */
-  async load(qb: SelectQueryBuilder<ObjectLiteral>, manager: EntityManager): Promise<RecordOf<ObjectLiteral>[]> {
-    return this.decode(await queryTemplates(this.dataSource).rawRows(qb, manager));
+  async load(qb: SelectQueryBuilder<ObjectLiteral>, manager: EntityManager, plan: PlanReuse = "per-call"): Promise<RecordOf<ObjectLiteral>[]> {
+    return this.decode(await queryTemplates(this.dataSource).rawRows(qb, manager, plan));
   }
 
   /** Turns raw rows into records, with the driver's own type conversions. */

@@ -100,7 +100,7 @@ export async function tagsOfRecords(manager: EntityManager, model: string, objec
     .select("link.objectId", "oid").addSelect("tag.id", "tid").addSelect("tag.name", "tname").addSelect("tag.slug", "tslug")
     .where("link.model = :model AND link.objectId IN (:...objectIds)", { model, objectIds });
   // Every response of a tagged model runs this: bound parameters, one prepared statement per page size.
-  const rows = await queryTemplates(manager.dataSource).rawRows(qb, manager) as Array<{ oid: number | string; tid: number | string; tname: string; tslug: string }>;
+  const rows = await queryTemplates(manager.dataSource).rawRows(qb, manager, "by-key") as Array<{ oid: number | string; tid: number | string; tname: string; tslug: string }>;
   for (const row of rows) {
     result.get(Number(row.oid))?.push({ pk: Number(row.tid), name: row.tname, slug: row.tslug });
   }
