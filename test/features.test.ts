@@ -28,13 +28,36 @@ class MeasuredArticles extends ModelEndpoint<Article> {
   features = [titleLength()];
 }
 
+/** A feature that reads its value in the records' own statement (readAlong), with encode's fallback for other reads. */
+const shoutedTitle = (): EndpointFeature => {
+  const kept = new WeakMap<object, unknown>();
+  return {
+    name: "shoutedTitle",
+    readAlong(qb, alias) {
+      qb.addSelect(`UPPER(${qb.escape(alias)}.${qb.escape("title")})`, "shouted_title");
+      return (record, row) => { kept.set(record, row.shouted_title); };
+    },
+    async encode(_endpoint, records, encoded) {
+      records.forEach((record, index) => {
+        encoded[index]!.shouted = kept.has(record) ? { from: "row", value: kept.get(record) } : { from: "encode", value: String(record.title).toUpperCase() };
+      });
+    },
+  };
+};
+
+class ShoutedArticles extends ModelEndpoint<Article> {
+  entity = Article;
+  ops = ["get", "list"] as const;
+  features = [shoutedTitle()];
+}
+
 describe("endpoint features (issue 15)", () => {
   let t: TestApp;
   let alice: Client;
   let bob: Client;
 
   before(async () => {
-    t = await startTestApp({ ajax: { apps: [blog, defineApp("measure").model("article", MeasuredArticles)] } });
+    t = await startTestApp({ ajax: { apps: [blog, defineApp("measure").model("article", MeasuredArticles), defineApp("shout").model("article", ShoutedArticles)] } });
     alice = await loggedIn(t.app, "alice");
     bob = await loggedIn(t.app, "bob");
   });
@@ -47,6 +70,22 @@ describe("endpoint features (issue 15)", () => {
     expect((await bob.post(`/ajax/measure/article/${id}/shout.json`)).body.data).to.equal("SEVEN!");
     // The blog's own article endpoint does not have it.
     expect((await bob.post(`/ajax/blog/article/${id}/shout.json`)).status).to.equal(404);
+  });
+
+  it("gives a feature's readAlong value to its encode from the records' own statement: no statement of its own, on get and list", async () => {
+    const id = (await bob.post("/ajax/blog/article.json", { title: "Quiet words", published: true })).body.data.id;
+    t.queries.reset();
+    const got = await bob.post(`/ajax/shout/article/${id}/get.json`);
+    expect(got.body.data.shouted).to.deep.equal({ from: "row", value: "QUIET WORDS" });
+    const statements = [...t.queries.queries];
+    expect(statements).to.have.length(2);
+    expect(statements[1]).to.match(/UPPER\(/);
+    const listed = await bob.post("/ajax/shout/article/list.json", { items_per_page: 100 });
+    expect(listed.status, JSON.stringify(listed.body)).to.equal(200);
+    expect(listed.body.data.length).to.be.above(0);
+    const items = listed.body.data as Array<{ id: number; shouted: { from: string; value: string } }>;
+    expect(items.every((item) => item.shouted.from === "row")).to.equal(true);
+    expect(items.find((item) => item.id === id)!.shouted.value).to.equal("QUIET WORDS");
   });
 
   describe("soft delete and restore", () => {
