@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { QueryFailedError } from "typeorm";
 import type { DataSource, DeleteQueryBuilder, EntityManager, InsertQueryBuilder, ObjectLiteral, QueryRunner, SelectQueryBuilder, UpdateQueryBuilder } from "typeorm";
+import type { Driver } from "typeorm/driver/Driver";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
+import type { EntityMetadata } from "typeorm/metadata/EntityMetadata";
 import { DateUtils } from "typeorm/util/DateUtils";
 
 /**
@@ -178,6 +180,62 @@ export class QueryTemplates {
     const query = qb.getQuery();
     const parameters = qb.getParameters();
     const template = this.template(query, parameters);
+    return (await this.execute(manager, template, this.values(template, parameters), "by-key")).affected;
+  }
+
+  /**
+   * Updates the one row of `metadata` whose `keys` (pk, and version when given) hold these
+   * values, with `changes` (property → value, or a function answering SQL), and answers how many
+   * rows it changed. The SQL is written here as TypeORM's update builder writes it (join columns
+   * by the related pk, values through the driver's `preparePersistentValue`, the version column
+   * incremented and the update date set unless the changes set them), without the builder's
+   * per-write generation; only values are bound. Answers undefined, running nothing, where that
+   * is not certain: entity subscribers (the builder tells them), embedded, spatial or JSON-wrapped
+   * columns, a table in another schema, a relation value without its pk.
+   */
+  async updateByKeys(manager: EntityManager, metadata: EntityMetadata, changes: ObjectLiteral, keys: ReadonlyArray<readonly [ColumnMetadata, unknown]>): Promise<number | undefined> {
+    const dataSource = manager.connection;
+    const driver = dataSource.driver as Driver & { wrapWithJsonFunction?(value: string, column: ColumnMetadata, jsonb: boolean): string };
+    if (dataSource.subscribers.length > 0 || metadata.schema || metadata.database || metadata.embeddeds.length > 0) return undefined;
+    const sets: string[] = [];
+    const parameters: ObjectLiteral = {};
+    const updated = new Set<ColumnMetadata>();
+    for (const key of Object.keys(changes)) {
+      if (changes[key] === undefined) continue;
+      const columns = metadata.findColumnsWithPropertyPath(key);
+      if (columns.length !== 1) return undefined;
+      const column = columns[0]!;
+      if (!column.isUpdate || updated.has(column)) continue;
+      if (driver.spatialTypes.includes(column.type as never)) return undefined;
+      updated.add(column);
+      let value = column.getEntityValue(changes);
+      if (column.referencedColumn && typeof value === "object" && value !== null && !(value instanceof Date) && !(value instanceof Uint8Array)) {
+        value = column.referencedColumn.getEntityValue(value);
+        if (value === undefined) return undefined;
+      } else if (typeof value !== "function") {
+        value = driver.preparePersistentValue(value, column);
+      }
+      const target = driver.escape(column.databaseName);
+      if (typeof value === "function") {
+        sets.push(`${target} = ${(value as () => string)()}`);
+        continue;
+      }
+      const placeholder = `:upd${sets.length}`;
+      if (this.sqlite && driver.wrapWithJsonFunction && driver.wrapWithJsonFunction(placeholder, column, true) !== placeholder) return undefined;
+      parameters[`upd${sets.length}`] = value;
+      sets.push(`${target} = ${placeholder}`);
+    }
+    if (sets.length === 0) return undefined;
+    const version = metadata.versionColumn;
+    if (version && !updated.has(version)) sets.push(`${driver.escape(version.databaseName)} = ${driver.escape(version.databaseName)} + 1`);
+    const updateDate = metadata.updateDateColumn;
+    if (updateDate && !updated.has(updateDate)) sets.push(`${driver.escape(updateDate.databaseName)} = CURRENT_TIMESTAMP`);
+    const where = keys.map(([column, value], index) => {
+      parameters[`key${index}`] = value;
+      return `${driver.escape(column.databaseName)} = :key${index}`;
+    });
+    const sql = `UPDATE ${driver.escape(metadata.tableName)} SET ${sets.join(", ")} WHERE ${where.join(" AND ")}`;
+    const template = this.template(sql, parameters);
     return (await this.execute(manager, template, this.values(template, parameters), "by-key")).affected;
   }
 

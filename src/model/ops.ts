@@ -1,4 +1,5 @@
 import type { ObjectLiteral } from "typeorm";
+import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { AJAXError, Messages } from "../errors";
 import { refuseUnknownFields } from "../params";
 import type { RequestContext } from "../context";
@@ -107,10 +108,18 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
     await endpoint.beforeUpdate(changes, record, ctx);
     if (Object.keys(changes).length > 0) {
       stampDates(endpoint, changes, "update");
-      const qb = manager.createQueryBuilder().update(endpoint.metadata.target).set(changes)
-        .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
-      if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });
-      if (await queryTemplates(manager.dataSource).affectedRows(qb, manager) === 0) throw new AJAXError(409, Messages.stale);
+      const keys: Array<[ColumnMetadata, unknown]> = [[endpoint.rules.pk.column, pk]];
+      if (versionRule) keys.push([versionRule.column, record[versionRule.name]]);
+      const templates = queryTemplates(manager.dataSource);
+      let affected = await templates.updateByKeys(manager, endpoint.metadata, changes, keys);
+      if (affected === undefined) {
+        // What updateByKeys does not write itself, TypeORM's builder does (bound all the same).
+        const qb = manager.createQueryBuilder().update(endpoint.metadata.target).set(changes)
+          .where(`${manager.dataSource.driver.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
+        if (versionRule) qb.andWhere(`${manager.dataSource.driver.escape(versionRule.column.databaseName)} = :version`, { version: record[versionRule.name] });
+        affected = await templates.affectedRows(qb, manager);
+      }
+      if (affected === 0) throw new AJAXError(409, Messages.stale);
     }
     const updated = (await loadRecord(endpoint, pk, ctx, false))!;
     await announceWrite({ op: "update", endpoint, pk, before: record, after: updated, changes, extra, alsoChanged: {} }, ctx);
