@@ -76,13 +76,14 @@ export function audit(): EndpointFeature {
       const changes = changesOf(event);
       if (event.op === "update" && Object.keys(changes).length === 0) return;
       const userPk = ctx.user ? event.endpoint.runtime.userPk(ctx.user) : null;
-      const insert = ctx.manager.createQueryBuilder().insert().into(AuditEntry).values({
+      const entry = {
         model: event.endpoint.metadata.tableName, objectId: String(event.pk), op: event.op, at: new Date(),
         userId: userPk === null || userPk === undefined ? null : String(userPk), changes: JSON.stringify(changes),
-      });
-      // Bound values, one prepared statement (src/db/compiled.ts); TypeORM runs it where entity subscribers must hear of it.
-      const pk = ctx.manager.connection.getMetadata(AuditEntry).primaryColumns[0]!;
-      if (!(await queryTemplates(ctx.manager.connection).insertReturningPk(insert, ctx.manager, pk))) await insert.execute();
+      };
+      // Bound values, the INSERT written once (src/db/compiled.ts); TypeORM's builder where entity subscribers must hear of it.
+      if (!(await queryTemplates(ctx.manager.connection).insertFullRow(ctx.manager, ctx.manager.connection.getMetadata(AuditEntry), entry))) {
+        await ctx.manager.createQueryBuilder().insert().into(AuditEntry).values(entry).execute();
+      }
     },
     recordOps: {
       history: {

@@ -240,6 +240,38 @@ export class QueryTemplates {
   }
 
   /**
+   * Inserts one row of `metadata` that gives a value for every insertable column but a
+   * database-incremented pk (an audit entry), written as TypeORM's insert builder writes such a
+   * row (each value through the driver's `preparePersistentValue`, bound), without the builder's
+   * per-insert generation. Answers false, running nothing, where that is not certain: entity
+   * subscribers or listeners, a column without a value, a function value, embedded, spatial or
+   * JSON-wrapped columns, a table in another schema.
+   */
+  async insertFullRow(manager: EntityManager, metadata: EntityMetadata, values: ObjectLiteral): Promise<boolean> {
+    const dataSource = manager.connection;
+    const driver = dataSource.driver as Driver & { wrapWithJsonFunction?(value: string, column: ColumnMetadata, jsonb: boolean): string };
+    if (dataSource.subscribers.length > 0 || metadata.ownListeners.length > 0 || metadata.schema || metadata.database || metadata.embeddeds.length > 0) return false;
+    const names: string[] = [];
+    const placeholders: string[] = [];
+    const parameters: ObjectLiteral = {};
+    for (const column of metadata.columns) {
+      if (!column.isInsert) continue;
+      if (column.isPrimary && column.generationStrategy === "increment") continue;
+      const value = column.getEntityValue(values);
+      if (value === undefined || typeof value === "function" || column.relationMetadata || driver.spatialTypes.includes(column.type as never)) return false;
+      const placeholder = `:ins${names.length}`;
+      if (this.sqlite && driver.wrapWithJsonFunction && driver.wrapWithJsonFunction(placeholder, column, true) !== placeholder) return false;
+      parameters[`ins${names.length}`] = driver.preparePersistentValue(value, column);
+      names.push(driver.escape(column.databaseName));
+      placeholders.push(placeholder);
+    }
+    const sql = `INSERT INTO ${driver.escape(metadata.tableName)}(${names.join(", ")}) VALUES (${placeholders.join(", ")})`;
+    const template = this.template(sql, parameters);
+    await this.execute(manager, template, this.values(template, parameters), "by-key");
+    return true;
+  }
+
+  /**
    * Inserts the one row of an insert builder with its parameters bound and answers its pk, as
    * the database generated it: no statement per distinct value, and no read-back of generated
    * columns (the caller reads the record anyway). Only for a pk the database increments, and
