@@ -47,6 +47,14 @@ interface PostgresClient {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows?: ObjectLiteral[]; rowCount?: number | null }>;
 }
 
+/** A driver as the write builders use it: SQLite's wraps some column types' values in a JSON function. */
+type WritingDriver = Driver & { wrapWithJsonFunction?(value: string, column: ColumnMetadata, jsonb: boolean): string };
+
+/** Whether the driver writes a column's value through a JSON function (SQLite's JSON columns): such writes are left to TypeORM. */
+function wrapsInJson(driver: WritingDriver, placeholder: string, column: ColumnMetadata): boolean {
+  return driver.wrapWithJsonFunction !== undefined && driver.wrapWithJsonFunction(placeholder, column, true) !== placeholder;
+}
+
 /** The parts of a better-sqlite3 statement and connection used here. */
 interface SqliteStatement {
   reader: boolean;
@@ -111,9 +119,8 @@ export class QueryTemplates {
    * request. Others (a list's page and count) are planned for their values each time: after
    * five runs PostgreSQL may switch a named statement to a generic plan, and for a list's count
    * under the example's scope that plan read the whole `published` index (9.4 ms against about
-   * 1 ms planned for the values). Either
-   * way it is logged as TypeORM would (`logging`, custom loggers), and a failure is the same
-   * QueryFailedError.
+   * 1.5 ms planned for the values). Either way it is logged as TypeORM would (`logging`, custom
+   * loggers), and a failure is the same QueryFailedError.
    */
   private async execute(manager: EntityManager, template: Template, values: unknown[], plan: PlanReuse): Promise<Executed> {
     // The manager's own DataSource: the one whose connection (and open transaction) the work is on.
@@ -158,7 +165,8 @@ export class QueryTemplates {
     const client = await runner.connect() as PostgresClient;
     logger.logQuery(template.sql, values, runner);
     try {
-      // Named by the SQL's hash: the same text is the same statement on every connection of the pool, however often the template is made again.
+      // Named by the SQL's hash: the same text is the same statement on every connection of the
+      // pool, however often the template is made again (after eviction from the cache).
       template.name ??= `ajax_${createHash("sha1").update(template.sql).digest("hex").slice(0, 24)}`;
       const raw = await client.query({ name: template.name, text: template.sql, values });
       return { rows: raw.rows ?? [], affected: raw.rowCount ?? 0, insertId: undefined };
@@ -195,7 +203,7 @@ export class QueryTemplates {
    */
   async updateByKeys(manager: EntityManager, metadata: EntityMetadata, changes: ObjectLiteral, keys: ReadonlyArray<readonly [ColumnMetadata, unknown]>): Promise<number | undefined> {
     const dataSource = manager.connection;
-    const driver = dataSource.driver as Driver & { wrapWithJsonFunction?(value: string, column: ColumnMetadata, jsonb: boolean): string };
+    const driver = dataSource.driver as WritingDriver;
     if (dataSource.subscribers.length > 0 || metadata.schema || metadata.database || metadata.embeddeds.length > 0) return undefined;
     const sets: string[] = [];
     const parameters: ObjectLiteral = {};
@@ -221,7 +229,7 @@ export class QueryTemplates {
         continue;
       }
       const placeholder = `:upd${sets.length}`;
-      if (this.sqlite && driver.wrapWithJsonFunction && driver.wrapWithJsonFunction(placeholder, column, true) !== placeholder) return undefined;
+      if (wrapsInJson(driver, placeholder, column)) return undefined;
       parameters[`upd${sets.length}`] = value;
       sets.push(`${target} = ${placeholder}`);
     }
@@ -249,7 +257,7 @@ export class QueryTemplates {
    */
   async insertFullRow(manager: EntityManager, metadata: EntityMetadata, values: ObjectLiteral): Promise<boolean> {
     const dataSource = manager.connection;
-    const driver = dataSource.driver as Driver & { wrapWithJsonFunction?(value: string, column: ColumnMetadata, jsonb: boolean): string };
+    const driver = dataSource.driver as WritingDriver;
     if (dataSource.subscribers.length > 0 || metadata.ownListeners.length > 0 || metadata.schema || metadata.database || metadata.embeddeds.length > 0) return false;
     const names: string[] = [];
     const placeholders: string[] = [];
@@ -260,7 +268,7 @@ export class QueryTemplates {
       const value = column.getEntityValue(values);
       if (value === undefined || typeof value === "function" || column.relationMetadata || driver.spatialTypes.includes(column.type as never)) return false;
       const placeholder = `:ins${names.length}`;
-      if (this.sqlite && driver.wrapWithJsonFunction && driver.wrapWithJsonFunction(placeholder, column, true) !== placeholder) return false;
+      if (wrapsInJson(driver, placeholder, column)) return false;
       parameters[`ins${names.length}`] = driver.preparePersistentValue(value, column);
       names.push(driver.escape(column.databaseName));
       placeholders.push(placeholder);
