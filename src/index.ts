@@ -52,7 +52,7 @@ export { Tag, TaggedItem } from "./tags/entities";
 export { tags, type TagsOptions } from "./tags/feature";
 export { softDelete, type SoftDeleteOptions } from "./soft-delete/feature";
 // What a feature's own ops build on: the record through the scope, the encoding, the write announcement, the gate.
-export { loadVisibleRecord, announceWrite } from "./model/ops";
+export { loadVisibleRecord, announceWrite, type RecordUse } from "./model/ops";
 export { encodeRecords } from "./model/hydrate";
 export { throughGate } from "./db/gate";
 export { audit, type HistoryEntry } from "./audit/feature";

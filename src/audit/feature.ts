@@ -113,7 +113,7 @@ export function audit(): EndpointFeature {
 
 async function history(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<HistoryEntry[]> {
   return throughGate(ctx, "read", async (manager) => {
-    await loadVisibleRecord(endpoint, pk, ctx);
+    await loadVisibleRecord(endpoint, pk, ctx, "check");
     refuseUnknownFields(ctx.params, ["current_page", "items_per_page"]);
     const page = readPage(ctx.params.current_page, 1, "current_page");
     const perPage = Math.min(readPage(ctx.params.items_per_page, DEFAULT_PER_PAGE, "items_per_page"), MAX_PER_PAGE);

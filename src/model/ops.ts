@@ -21,22 +21,34 @@ export async function announceWrite(event: WriteEvent, ctx: RequestContext): Pro
 }
 
 /**
+ * What a loaded record is for: `answer` when it will be encoded (its author, category, tags...
+ * are read in the same statement), `check` when only its own columns are looked at (the record
+ * an update, delete or tag op checks permission and version on, before it writes).
+ */
+export type RecordUse = "answer" | "check";
+
+/**
  * Loads one record through the row scope. With `scoped: false` the scope is skipped (reading
  * back a record the user just wrote). Returns undefined when there is no such visible row.
  */
 export async function loadRecord(
-  endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext, scoped = true,
+  endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext, scoped = true, use: RecordUse = "answer",
 ): Promise<ObjectLiteral | undefined> {
   const qb = endpoint.reader.query(ctx.manager, "item");
   qb.where(`${qb.escape("item")}.${qb.escape(endpoint.rules.pk.column.databaseName)} = :pk`, { pk });
   if (scoped) endpoint.narrowToVisible(qb, ctx, "record");
+  if (use === "check") return (await endpoint.reader.load(qb.limit(1), ctx.manager, "by-key"))[0];
   // Its author, category, tags... in the same statement, where their endpoints' scopes allow (src/model/joined.ts).
   return (await loadRecordsWithAnswers(endpoint, qb.limit(1), ctx, "one"))[0];
 }
 
-/** Loads a record the user may see (row scope and `canGet`), or answers `404`. */
-export async function loadVisibleRecord(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
-  const record = await loadRecord(endpoint, pk, ctx);
+/**
+ * Loads a record the user may see (row scope and `canGet`), or answers `404`. Pass `check`
+ * when the record will not be encoded: its relations and tags are then not read with it (an
+ * answer made from it anyway reads them in batches, as hydration does).
+ */
+export async function loadVisibleRecord(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext, use: RecordUse = "answer"): Promise<ObjectLiteral> {
+  const record = await loadRecord(endpoint, pk, ctx, true, use);
   if (!record || !(await endpoint.canGet(ctx.user, record, ctx))) throw new AJAXError(404, Messages.notFound);
   return record;
 }
@@ -91,7 +103,7 @@ export async function createOp(endpoint: ModelEndpoint, ctx: RequestContext): Pr
 /** update: partial, only changed fields written, version-checked; answers the record as read back. */
 export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<ObjectLiteral> {
   return throughGate(ctx, "write", async (manager) => {
-    const record = await loadVisibleRecord(endpoint, pk, ctx);
+    const record = await loadVisibleRecord(endpoint, pk, ctx, "check");
     // May this user update this record at all? Asked before the body is checked (a caller
     // without permission gets the same 403 whatever it sent), then again with the changes.
     if (!(await endpoint.canUpdate(ctx.user, record, {}, ctx))) throw new AJAXError(403, Messages.forbidden);
@@ -131,7 +143,7 @@ export async function updateOp(endpoint: ModelEndpoint, pk: unknown, ctx: Reques
 /** delete: answers `{pk}`; a second delete is a `404`. */
 export async function deleteOp(endpoint: ModelEndpoint, pk: unknown, ctx: RequestContext): Promise<{ pk: unknown }> {
   return throughGate(ctx, "write", async (manager) => {
-    const record = await loadVisibleRecord(endpoint, pk, ctx);
+    const record = await loadVisibleRecord(endpoint, pk, ctx, "check");
     if (!(await endpoint.canDelete(ctx.user, record, ctx))) throw new AJAXError(403, Messages.forbidden);
     refuseUnknownFields(ctx.params, ["pk", "_version"]);
     // django-ajax clients send the pk they mean; one that is not this record's is a mistake, not a delete.

@@ -91,7 +91,7 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
   const model = modelKey(endpoint);
   if (command === "similar") {
     return throughGate(ctx, "read", async () => {
-      await loadVisibleRecord(endpoint, pk, ctx);
+      await loadVisibleRecord(endpoint, pk, ctx, "check");
       refuseUnknownFields(ctx.params, ["limit"]);
       const limit = readLimit(ctx.params.limit);
       return encodeRecords(endpoint, await similarRecords(endpoint, objectId, limit, ctx), ctx);
@@ -100,7 +100,7 @@ async function runTagCommand(endpoint: ModelEndpoint, command: string, pk: unkno
   return throughGate(ctx, "write", async (manager) => {
     // The record and the permission first: a caller who may not tag it gets the same 403
     // (or 404) whatever the body holds.
-    const record = await loadVisibleRecord(endpoint, pk, ctx);
+    const record = await loadVisibleRecord(endpoint, pk, ctx, "check");
     if (!(await endpoint.canTag(ctx.user, record as never, ctx))) throw new AJAXError(403, Messages.forbidden);
     refuseUnknownFields(ctx.params, command === "clear" ? [] : ["tags"]);
     if (command !== "clear" && ctx.params.tags === undefined) {
