@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { queryTemplates, type PlanReuse } from "../db/compiled";
+import { valueDecoder, type ValueDecoder } from "./column-decoders";
 import type { FieldRule, FieldRules } from "./fields";
 
 /**
@@ -14,8 +15,10 @@ export type RecordOf<T> = T & ObjectLiteral;
 interface ColumnDecoder {
   alias: string;
   property: string;
-  /** The column whose type decodes the value: the referenced pk for a join column. */
-  column: ColumnMetadata;
+  /** Decodes a non-null value by the column's type: the referenced pk's for a join column. */
+  decodeValue: ValueDecoder;
+  /** A transformer's `from` is given nulls too (as the driver's `prepareHydratedValue` does); a stub's null stays null. */
+  decodesNull?: boolean;
   stubKey?: string;
 }
 
@@ -39,8 +42,8 @@ export class RowReader {
     this.decoders = columns.map((column, index) => {
       const relation = relationByColumn.get(column);
       return relation
-        ? { alias: this.aliases[index]!, property: relation, column: column.referencedColumn!, stubKey: column.referencedColumn!.propertyName }
-        : { alias: this.aliases[index]!, property: column.propertyName, column };
+        ? { alias: this.aliases[index]!, property: relation, decodeValue: valueDecoder(dataSource, column.referencedColumn!), stubKey: column.referencedColumn!.propertyName }
+        : { alias: this.aliases[index]!, property: column.propertyName, decodeValue: valueDecoder(dataSource, column), decodesNull: column.transformer !== undefined };
     });
     this.prototype = (rules.metadata.target as { prototype?: object }).prototype ?? Object.prototype;
   }
@@ -80,19 +83,20 @@ export class RowReader {
 
   /** Turns raw rows into records, with the driver's own type conversions. */
   decode(rows: ObjectLiteral[]): RecordOf<ObjectLiteral>[] {
-    const driver = this.dataSource.driver;
+    const decoders = this.decoders;
     const records: RecordOf<ObjectLiteral>[] = new Array(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       const record: ObjectLiteral = Object.create(this.prototype);
-      for (const { alias, property, column, stubKey } of this.decoders) {
+      for (let c = 0; c < decoders.length; c++) {
+        const { alias, property, decodeValue, decodesNull, stubKey } = decoders[c]!;
         const raw = row[alias];
-        if (stubKey !== undefined) {
-          const value = raw === null || raw === undefined ? null : driver.prepareHydratedValue(raw, column);
-          record[property] = value === null ? null : { [stubKey]: value };
-        } else {
-          record[property] = raw === undefined ? null : driver.prepareHydratedValue(raw, column);
+        if (raw === null || raw === undefined) record[property] = decodesNull && raw === null ? decodeValue(null) : null;
+        else if (stubKey !== undefined) {
+          const pk = decodeValue(raw);
+          record[property] = pk === null ? null : { [stubKey]: pk };
         }
+        else record[property] = decodeValue(raw);
       }
       records[r] = record;
     }

@@ -40,7 +40,9 @@ function tagsOfRecordSql(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, e
 /** The tags of a record from its aggregate (JSON text, or parsed by the driver; null for none), sorted by name as answers give them. */
 function tagsFromAggregate(value: unknown): TagData[] {
   const list = (typeof value === "string" ? JSON.parse(value) : value ?? []) as Array<{ pk: number | string; name: string; slug: string }>;
-  return sortedByName(list.map((tag) => ({ pk: Number(tag.pk), name: tag.name, slug: tag.slug })));
+  // The objects are the aggregate's own (pk, name, slug in that order): only a pk given as text needs changing.
+  for (const tag of list) if (typeof tag.pk !== "number") tag.pk = Number(tag.pk);
+  return list.length > 1 ? sortedByName(list as TagData[]) : list as TagData[];
 }
 
 /** The operators of `filter[tags__<op>]`. */
