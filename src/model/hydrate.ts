@@ -2,6 +2,8 @@ import type { EntityManager, ObjectLiteral } from "typeorm";
 import type { RequestContext } from "../context";
 import type { FieldRule } from "./fields";
 import { ModelEndpoint } from "./endpoint";
+import { queryTemplates } from "../db/compiled";
+import { compileRecordEncoder } from "./record-code";
 import { recordKey, relationPk, RowReader, shownColumns } from "./rows";
 
 /** Marks a related record the user may not see: it is shown as its pk. */
@@ -46,7 +48,8 @@ export function decidesCanGetItself(endpoint: ModelEndpoint): boolean {
 
 /** Whether reads of the endpoint's rows are narrowed at all: its own row scope, or a feature's (soft delete). */
 export function narrowsItsReads(endpoint: ModelEndpoint): boolean {
-  return endpoint.scope !== ModelEndpoint.prototype.scope || endpoint.featureSet.list.some((feature) => feature.narrowReads);
+  return endpoint.scope !== ModelEndpoint.prototype.scope || endpoint.narrowToVisible !== ModelEndpoint.prototype.narrowToVisible
+    || endpoint.featureSet.list.some((feature) => feature.narrowReads);
 }
 
 /**
@@ -59,6 +62,12 @@ export function relatedReader(endpoint: ModelEndpoint): RowReader {
 }
 
 /**
+ * The SQL of a read by pks (`:...hydratePks`) of an endpoint whose reads nothing narrows, per
+ * reader: the same for every request, so it is built once and only bound after that.
+ */
+const unnarrowedByPks = new WeakMap<RowReader, string>();
+
+/**
  * Loads records of `endpoint` by pk, through its row scope and `canGet`: the one way a
  * related record is read, so hydration and FK checks apply the same policy.
  */
@@ -69,16 +78,28 @@ export async function loadVisibleByPks(
   if (pks.length === 0) return visible;
   const alias = endpoint.metadata.tableName.replace(/[^a-zA-Z0-9_]/g, "_") || "t";
   const pkColumn = endpoint.rules.pk.column;
-  const unique = [...new Set(pks.map(String))].map((text) => pks.find((pk) => String(pk) === text)!);
+  const byText = new Map<string, unknown>();
+  for (const pk of pks) if (!byText.has(String(pk))) byText.set(String(pk), pk);
+  const unique = [...byText.values()];
+  const reader = relatedReader(endpoint);
+  const narrows = narrowsItsReads(endpoint);
   for (let start = 0; start < unique.length; start += 500) {
     const chunk = unique.slice(start, start + 500);
-    const reader = relatedReader(endpoint);
-    const qb = reader.query(manager, alias);
-    qb.where(`${qb.escape(alias)}.${qb.escape(pkColumn.databaseName)} IN (:...hydratePks)`, { hydratePks: chunk });
-    endpoint.narrowToVisible(qb, ctx);
-    const records = await reader.load(qb, manager, "by-key");
+    let records: ObjectLiteral[];
+    const built = narrows ? undefined : unnarrowedByPks.get(reader);
+    if (built !== undefined) {
+      records = reader.decode(await queryTemplates(endpoint.runtime.dataSource).rowsOf(built, { hydratePks: chunk }, manager, "by-key"));
+    } else {
+      const qb = reader.query(manager, alias);
+      qb.where(`${qb.escape(alias)}.${qb.escape(pkColumn.databaseName)} IN (:...hydratePks)`, { hydratePks: chunk });
+      endpoint.narrowToVisible(qb, ctx);
+      if (!narrows) unnarrowedByPks.set(reader, qb.getQuery());
+      records = await reader.load(qb, manager, "by-key");
+    }
+    // The default canGet lets every record through: no await per record for it.
+    const decides = decidesCanGetItself(endpoint);
     for (const record of records) {
-      if (await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(reader.pkOf(record)), record);
+      if (!decides || await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(reader.pkOf(record)), record);
     }
   }
   return visible;
@@ -91,12 +112,15 @@ export interface JoinedRelated {
   related: ObjectLiteral | null;
 }
 
-/** Related records read with each record (by the record object, so nothing outlives it). */
-const joinedByRecord = new WeakMap<ObjectLiteral, JoinedRelated[]>();
+/**
+ * Related records read with each record, kept on the record under a symbol: nothing outlives
+ * it, and a property costs less than a WeakMap entry per record. A symbol never reaches JSON.
+ */
+const JOINED = Symbol("related records read along");
 
 /** Remembers the related records read together with `record`; hydration then reads them no more. */
 export function rememberJoined(record: ObjectLiteral, joined: JoinedRelated[]): void {
-  joinedByRecord.set(record, joined);
+  (record as { [JOINED]?: JoinedRelated[] })[JOINED] = joined;
 }
 
 /** Fetches every related record the encoding will need: one query per related endpoint per level. */
@@ -106,7 +130,7 @@ async function fetchRelated(root: ModelEndpoint, records: ObjectLiteral[], depth
   // Related records already joined into the records' own query count as fetched (first level).
   const joinedNext = new Map<ModelEndpoint, ObjectLiteral[]>();
   for (const record of records) {
-    for (const { target, pk, related } of joinedByRecord.get(record) ?? []) {
+    for (const { target, pk, related } of (record as { [JOINED]?: JoinedRelated[] })[JOINED] ?? []) {
       let entries = cache.get(target);
       if (!entries) cache.set(target, entries = new Map());
       entries.set(String(pk), related ?? DENIED);
@@ -173,53 +197,51 @@ export function encodeValue(value: unknown, rule: FieldRule): unknown {
   return value;
 }
 
-/** How one readable field is encoded: a relation with its target endpoint and whether it is expanded. */
-interface FieldEncoding {
-  rule: FieldRule;
-  target?: ModelEndpoint;
-  expands: boolean;
+/** Where an encoding is: how many more levels relations expand, the records on the way (cycles), the related records fetched. */
+interface EncodeContext {
+  depthLeft: number;
+  path: Set<string>;
+  cache: Cache;
 }
 
-/** Field encodings per binding (field rules), worked out once: every field of every listed record goes through them. */
-const encodingsByRules = new WeakMap<object, FieldEncoding[]>();
+type RecordEncoder = (record: ObjectLiteral, context: EncodeContext) => ObjectLiteral;
 
-function fieldEncodings(endpoint: ModelEndpoint): FieldEncoding[] {
-  let encodings = encodingsByRules.get(endpoint.rules);
-  if (!encodings) {
-    const expand = hydratedRelations(endpoint);
-    encodings = endpoint.rules.readable.map((rule) => rule.relation
-      ? { rule, target: endpoint.runtime.endpointFor(rule.relation.inverseEntityMetadata), expands: expand.has(rule) }
-      : { rule, expands: false });
-    encodingsByRules.set(endpoint.rules, encodings);
-  }
-  return encodings;
-}
+/** Record encoders per binding (field rules), written once (src/model/record-code.ts): every field of every listed record goes through them. */
+const encodersByRules = new WeakMap<object, RecordEncoder>();
 
-function encodeOne(
-  endpoint: ModelEndpoint, record: ObjectLiteral, depthLeft: number, path: Set<string>, cache: Cache,
-): ObjectLiteral {
-  const out: ObjectLiteral = {};
-  for (const { rule, target, expands } of fieldEncodings(endpoint)) {
-    if (target === undefined) {
-      out[rule.name] = encodeValue(record[rule.name], rule);
-      continue;
-    }
-    const pk = relationPk(record[rule.name], rule.targetPk!);
-    if (pk === null) {
-      out[rule.name] = null;
-      continue;
-    }
-    const related = depthLeft > 0 && expands ? cache.get(target)?.get(String(pk)) : undefined;
+/**
+ * The encoder of an endpoint's records: its readable fields in order, each value by
+ * {@link encodeValue}, each relation as its related record (by the related endpoint's encoder,
+ * when it is expanded, fetched, visible and not already on the path) or as its pk.
+ */
+function recordEncoder(endpoint: ModelEndpoint): RecordEncoder {
+  let encoder = encodersByRules.get(endpoint.rules);
+  if (encoder) return encoder;
+  const readable = endpoint.rules.readable;
+  const expand = hydratedRelations(endpoint);
+  const targets = readable.map((rule) => (rule.relation ? endpoint.runtime.endpointFor(rule.relation.inverseEntityMetadata) : undefined));
+  const relation = (index: number, value: unknown, context: EncodeContext): unknown => {
+    const rule = readable[index]!;
+    const target = targets[index]!;
+    const pk = relationPk(value, rule.targetPk!);
+    if (pk === null) return null;
+    const related = context.depthLeft > 0 && expand.has(rule) ? context.cache.get(target)?.get(String(pk)) : undefined;
     const key = related === undefined || related === DENIED ? undefined : recordKey(target.metadata.name, pk);
-    if (key === undefined || path.has(key)) {
-      out[rule.name] = encodeValue(pk, target.rules.pk);
-      continue;
-    }
-    path.add(key);
-    out[rule.name] = encodeOne(target, related as ObjectLiteral, depthLeft - 1, path, cache);
-    path.delete(key);
-  }
-  return out;
+    if (key === undefined || context.path.has(key)) return encodeValue(pk, target.rules.pk);
+    context.path.add(key);
+    context.depthLeft--;
+    const nested = recordEncoder(target)(related as ObjectLiteral, context);
+    context.depthLeft++;
+    context.path.delete(key);
+    return nested;
+  };
+  encoder = compileRecordEncoder<EncodeContext>(
+    readable.map((rule) => ({ name: rule.name, relation: rule.relation !== undefined, plainPrimitives: rule.kind !== "decimal" })),
+    (index, value) => encodeValue(value, readable[index]!),
+    relation,
+  );
+  encodersByRules.set(endpoint.rules, encoder);
+  return encoder;
 }
 
 /**
@@ -231,9 +253,13 @@ export async function encodeRecords(
   endpoint: ModelEndpoint, records: ObjectLiteral[], ctx: RequestContext, depth = endpoint.depth,
 ): Promise<ObjectLiteral[]> {
   const cache = depth > 0 ? await fetchRelated(endpoint, records, depth, ctx) : new Map();
+  // One context for all records: the encoder leaves it as it found it (the path holds the record's own key).
+  const context: EncodeContext = { depthLeft: depth, path: new Set<string>(), cache };
+  const encode = recordEncoder(endpoint);
   const encoded = records.map((record) => {
-    const path = new Set([recordKey(endpoint.metadata.name, endpoint.reader.pkOf(record))]);
-    return encodeOne(endpoint, record, depth, path, cache);
+    context.path.clear();
+    context.path.add(recordKey(endpoint.metadata.name, endpoint.reader.pkOf(record)));
+    return encode(record, context);
   });
   for (const feature of endpoint.featureSet.list) await feature.encode?.(endpoint, records, encoded, ctx);
   return encoded;

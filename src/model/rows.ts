@@ -1,7 +1,8 @@
 import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata";
 import { queryTemplates, type PlanReuse } from "../db/compiled";
-import { valueDecoder, type ValueDecoder } from "./column-decoders";
+import { valueDecoder } from "./column-decoders";
+import { compileRowDecoder } from "./record-code";
 import type { FieldRule, FieldRules } from "./fields";
 
 /**
@@ -11,23 +12,11 @@ import type { FieldRule, FieldRules } from "./fields";
  */
 export type RecordOf<T> = T & ObjectLiteral;
 
-/** How one selected column becomes a property of a record; a join column (with `stubKey`) becomes its relation's stub. */
-interface ColumnDecoder {
-  alias: string;
-  property: string;
-  /** Decodes a non-null value by the column's type: the referenced pk's for a join column. */
-  decodeValue: ValueDecoder;
-  /** A transformer's `from` is given nulls too (as the driver's `prepareHydratedValue` does); a stub's null stays null. */
-  decodesNull?: boolean;
-  stubKey?: string;
-}
-
 /** A prepared way to select and decode the columns of one entity. */
 export class RowReader {
   private readonly aliases: string[];
-  /** How each selected column becomes a property: worked out once, as every row of every response goes through {@link decode}. */
-  private readonly decoders: ColumnDecoder[];
-  private readonly prototype: object;
+  /** A row into a record, written as code once (src/model/record-code.ts): every row of every response goes through it. */
+  private readonly decodeRow: (row: ObjectLiteral) => ObjectLiteral;
 
   /**
    * @param columns what it selects: by default every column (hooks may look at hidden ones);
@@ -39,13 +28,13 @@ export class RowReader {
     // A join column becomes its relation's stub (`author: { id }`), so a row's foreign keys read like relations.
     const relationByColumn = new Map<ColumnMetadata, string>();
     for (const rule of rules.all) if (rule.relation) relationByColumn.set(rule.column, rule.name);
-    this.decoders = columns.map((column, index) => {
+    const prototype = (rules.metadata.target as { prototype?: object }).prototype ?? Object.prototype;
+    this.decodeRow = compileRowDecoder(prototype, columns.map((column, index) => {
       const relation = relationByColumn.get(column);
       return relation
         ? { alias: this.aliases[index]!, property: relation, decodeValue: valueDecoder(dataSource, column.referencedColumn!), stubKey: column.referencedColumn!.propertyName }
         : { alias: this.aliases[index]!, property: column.propertyName, decodeValue: valueDecoder(dataSource, column), decodesNull: column.transformer !== undefined };
-    });
-    this.prototype = (rules.metadata.target as { prototype?: object }).prototype ?? Object.prototype;
+    }));
   }
 
   /** A query for this entity with its columns selected under stable aliases. */
@@ -83,23 +72,8 @@ export class RowReader {
 
   /** Turns raw rows into records, with the driver's own type conversions. */
   decode(rows: ObjectLiteral[]): RecordOf<ObjectLiteral>[] {
-    const decoders = this.decoders;
     const records: RecordOf<ObjectLiteral>[] = new Array(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      const record: ObjectLiteral = Object.create(this.prototype);
-      for (let c = 0; c < decoders.length; c++) {
-        const { alias, property, decodeValue, decodesNull, stubKey } = decoders[c]!;
-        const raw = row[alias];
-        if (raw === null || raw === undefined) record[property] = decodesNull && raw === null ? decodeValue(null) : null;
-        else if (stubKey !== undefined) {
-          const pk = decodeValue(raw);
-          record[property] = pk === null ? null : { [stubKey]: pk };
-        }
-        else record[property] = decodeValue(raw);
-      }
-      records[r] = record;
-    }
+    for (let r = 0; r < rows.length; r++) records[r] = this.decodeRow(rows[r]!);
     return records;
   }
 

@@ -201,8 +201,13 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
   const command = (name: string, summary: string, body: FeatureSchema | undefined, data: FeatureRecordOp["data"]): FeatureRecordOp => ({
     run: (endpoint, pk, ctx) => runTagCommand(endpoint, name, pk, ctx, maxTags), summary, body, bodyRequired: body === TAGS_BODY, data,
   });
-  /** Tags read with their records (by the record object, so nothing outlives it). */
-  const readAlongTags = new WeakMap<ObjectLiteral, TagData[]>();
+  /**
+   * Tags read with their records, kept on the record object under this feature's own symbol:
+   * nothing outlives the record, and a property costs less than a WeakMap entry per listed
+   * record (those also weigh on every garbage collection). A symbol never reaches JSON.
+   */
+  const readAlongTags = Symbol("tags read along");
+  type WithTags = ObjectLiteral & { [readAlongTags]?: TagData[] };
   return {
     name: "tags",
     check(endpoint) {
@@ -230,23 +235,23 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
         const before = tagNames(await setTags(ctx.manager, model, objectId, readTagNames(event.extra.tags), maxTags));
         const tagsAfter = (await tagsOfRecords(ctx.manager, model, [objectId])).get(objectId) ?? [];
         // The record was read back (with its tags) before they were set: the answer shows the new ones.
-        if (event.after) readAlongTags.set(event.after, tagsAfter);
+        if (event.after) (event.after as WithTags)[readAlongTags] = tagsAfter;
         const after = tagNames(tagsAfter);
         if (!sameNames(before, after)) event.alsoChanged.tags = [before, after];
       }
     },
     readAlong(qb, alias, endpoint) {
       qb.addSelect(tagsOfRecordSql(qb, alias, endpoint), TAGS_ALONG);
-      return (record, row) => { readAlongTags.set(record, tagsFromAggregate(row[TAGS_ALONG])); };
+      return (record, row) => { (record as WithTags)[readAlongTags] = tagsFromAggregate(row[TAGS_ALONG]); };
     },
     async encode(endpoint, records, encoded, ctx) {
       if (records.length === 0) return;
       // Tags read with the records (readAlong) need no statement; hydration's and similar's records do.
-      const missing = records.filter((record) => !readAlongTags.has(record)).map((record) => endpoint.reader.pkOf(record) as number);
+      const missing = records.filter((record) => (record as WithTags)[readAlongTags] === undefined).map((record) => endpoint.reader.pkOf(record) as number);
       const found = missing.length > 0 ? await tagsOfRecords(ctx.manager, modelKey(endpoint), missing) : undefined;
       encoded.forEach((item, index) => {
         const record = records[index]!;
-        item.tags = readAlongTags.get(record) ?? found?.get(endpoint.reader.pkOf(record) as number) ?? ([] as TagData[]);
+        item.tags = (record as WithTags)[readAlongTags] ?? found?.get(endpoint.reader.pkOf(record) as number) ?? ([] as TagData[]);
       });
     },
     openapi: {
