@@ -35,7 +35,7 @@ export async function loadRecordsWithAnswers(
   }
   const raw = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb, ctx.manager, rows === "one" ? "by-key" : "per-call");
   const records = endpoint.reader.decode(raw);
-  await keepJoined(records, raw, joined, ctx);
+  keepJoined(records, raw, joined);
   for (const keep of keepers) records.forEach((record, index) => keep(record, raw[index]!));
   return records;
 }
@@ -100,8 +100,11 @@ export function joinRelated(endpoint: ModelEndpoint, qb: SelectQueryBuilder<Obje
   return joined;
 }
 
-/** Reads the joined related records of each record from its row, through each related `canGet`, for hydration to use. */
-export async function keepJoined(records: ObjectLiteral[], rows: ObjectLiteral[], joined: JoinedRelation[], ctx: RequestContext): Promise<void> {
+/**
+ * Reads the joined related records of each record from its row, for hydration to use: a row
+ * without the related record (null pk) is one its scope hides.
+ */
+export function keepJoined(records: ObjectLiteral[], rows: ObjectLiteral[], joined: JoinedRelation[]): void {
   if (joined.length === 0) return;
   for (let index = 0; index < records.length; index++) {
     const record = records[index]!;
@@ -109,9 +112,9 @@ export async function keepJoined(records: ObjectLiteral[], rows: ObjectLiteral[]
     for (const { rule, target, reader } of joined) {
       const pk = relationPk(record[rule.name], rule.targetPk!);
       if (pk === null) continue;
-      const related = reader.decode([rows[index]!])[0]!;
-      const visible = reader.pkOf(related) !== null && await target.canGet(ctx.user, related, ctx);
-      found.push({ target, pk, related: visible ? related : null });
+      const related = reader.decodeOne(rows[index]!);
+      // Joined targets keep the default canGet (joinRelated leaves out those that decide it themselves): no await per row for it.
+      found.push({ target, pk, related: reader.pkOf(related) !== null ? related : null });
     }
     rememberJoined(record, found);
   }

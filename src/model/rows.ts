@@ -77,6 +77,11 @@ export class RowReader {
     return records;
   }
 
+  /** One raw row into a record. */
+  decodeOne(row: ObjectLiteral): RecordOf<ObjectLiteral> {
+    return this.decodeRow(row);
+  }
+
   /** The pk of a record. */
   pkOf(record: ObjectLiteral): unknown {
     return record[this.rules.pk.name];
