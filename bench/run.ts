@@ -448,6 +448,7 @@ async function main(): Promise<void> {
         ratioToCeiling: Number((rps / ceilingRps).toFixed(2)),
         // Paired: each round's req/s over the ceiling's in the same round (the machine is shared).
         pairedToCeiling: list.map((m, round) => Number((m.rps / (samples.get(`${CEILING}/${op}`)?.[round]?.rps ?? NaN)).toFixed(2))),
+        medianPairedToCeiling: Number(median(list.map((m, round) => m.rps / (samples.get(`${CEILING}/${op}`)?.[round]?.rps ?? NaN))).toFixed(2)),
         errors: list.reduce((sum, m) => sum + m.errors, 0),
         queries: queries[spec.key]?.[op] ?? null,
         samples: list.map((m) => Math.round(m.rps)),
@@ -472,13 +473,13 @@ function printTable(result: { rows: any[]; ajaxRss: Array<{ round: number; start
   // the wire beside the statements the server's hook counted.
   const postgres = result.rows.some((row) => row.queries?.roundTrips !== undefined || Number.isFinite(row.dbCpuMsPerRequest));
   out.push(line(["op", "server", "req/s (median)", "p99 ms", "CPU ms/req", ...(postgres ? ["PostgreSQL CPU ms/req"] : []), "vs ajax-endpoints",
-    "vs ceiling (per round)", "SQL/req (session, user)", ...(postgres ? ["round trips/req"] : []), "errors"]));
+    "vs ceiling: median of round ratios (ratio of medians; each round)", "SQL/req (session, user)", ...(postgres ? ["round trips/req"] : []), "errors"]));
   out.push(line(["---", "---", "---:", "---:", "---:", ...(postgres ? ["---:"] : []), "---:", "---:", "---", ...(postgres ? ["---:"] : []), "---:"]));
   for (const row of result.rows) {
     const q = row.queries ? `${fmt(row.queries.total)} (${fmt(row.queries.session)}, ${fmt(row.queries.user)})` : "";
     out.push(line([row.op, row.label, String(row.rps), String(row.p99Ms), row.cpuMsPerRequest.toFixed(3),
       ...(postgres ? [Number.isFinite(row.dbCpuMsPerRequest) ? row.dbCpuMsPerRequest.toFixed(3) : ""] : []), `${row.ratioToAjax.toFixed(2)}x`,
-      `${Number.isFinite(row.ratioToCeiling) ? `${row.ratioToCeiling.toFixed(2)}x` : "-"} (${row.pairedToCeiling.join(", ")})`, q,
+      Number.isFinite(row.ratioToCeiling) ? `${row.medianPairedToCeiling.toFixed(2)}x (${row.ratioToCeiling.toFixed(2)}x; ${row.pairedToCeiling.join(", ")})` : "-", q,
       ...(postgres ? [row.queries?.roundTrips !== undefined ? fmt(row.queries.roundTrips) : ""] : []), String(row.errors)]));
   }
   out.push("");

@@ -75,9 +75,9 @@ export class CommentEndpoint extends ModelEndpoint<Comment, User> {
 
   scope(qb: SelectQueryBuilder<Comment>, _user: User | null, ctx: RequestContext): void {
     // What the article endpoint lets through (its scope, and no deleted article), as a
-    // subquery: one policy, applied in one place.
+    // subquery: one policy, applied in one place. ctx.endpointFor gives this router's own.
     const visible = qb.subQuery().select(`${qb.escape("visible")}.${qb.escape("id")}`).from(Article, "visible");
-    articles.narrowToVisible(visible as SelectQueryBuilder<Article>, ctx);
+    ctx.endpointFor(Article).narrowToVisible(visible as SelectQueryBuilder<Article>, ctx);
     qb.andWhere(`${qb.escape(qb.alias)}.${qb.escape("articleId")} IN ${visible.getQuery()}`, visible.getParameters());
   }
 }
@@ -98,14 +98,12 @@ async function countVisible(model: ModelEndpoint, ctx: RequestContext): Promise<
   return qb.getCount();
 }
 
-const articles = new ArticleEndpoint();
-const comments = new CommentEndpoint();
-const categories = new CategoryEndpoint();
-
+// Registered by class: every router built from this file (two databases, a test per suite)
+// gets its own instances; other code reaches them through ctx.endpointFor.
 export default defineApp("blog")
-  .model("category", categories)
-  .model("article", articles)
-  .model("comment", comments)
+  .model("category", CategoryEndpoint)
+  .model("article", ArticleEndpoint)
+  .model("comment", CommentEndpoint)
   .model("user", UserEndpoint)
   .endpoint("echo", loginRequired((_req, ctx) => ctx.params))
   .endpoint("say_hi", endpoint({ returns: Joi.string() }, (_req, ctx) => {
@@ -127,9 +125,9 @@ export default defineApp("blog")
     loginRequired: true,
     returns: Joi.object({ articles: Joi.number().integer().required(), comments: Joi.number().integer().required(), categories: Joi.number().integer().required(), tags: Joi.number().integer().required() }),
   }, async (_req, ctx) => ({
-    articles: await countVisible(articles, ctx),
-    comments: await countVisible(comments, ctx),
-    categories: await countVisible(categories, ctx),
+    articles: await countVisible(ctx.endpointFor(Article), ctx),
+    comments: await countVisible(ctx.endpointFor(Comment), ctx),
+    categories: await countVisible(ctx.endpointFor(Category), ctx),
     tags: await ctx.manager.getRepository(Tag).count(),
   })))
   .endpoint("countdown", endpoint({

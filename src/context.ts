@@ -1,5 +1,6 @@
 import type { Request, Response } from "express";
-import type { DataSource, EntityManager } from "typeorm";
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
+import type { ModelEndpoint } from "./model/endpoint";
 import type { ResponseCommands } from "./rpc/commands";
 import type { UploadedFile } from "./http/body";
 
@@ -32,4 +33,11 @@ export interface RequestContext<P = Record<string, unknown>, U = any> {
   ambient?: EntityManager;
   /** Commands for the page (Sijax's obj_response): `ctx.commands.alert("Hi")`. */
   commands: ResponseCommands;
+  /**
+   * The endpoint this router serves an entity's records with (its scope, rules and `canGet`),
+   * for one endpoint's policy inside another's or in an ad-hoc endpoint:
+   * `ctx.endpointFor(Article).narrowToVisible(qb, ctx)`. An entity without an endpoint of its own
+   * gets the stand-in that shows nothing but the pk.
+   */
+  endpointFor<E extends ObjectLiteral>(entity: EntityTarget<E>): ModelEndpoint<E>;
 }

@@ -19,7 +19,14 @@ type ModelEndpointClass = new () => ModelEndpoint;
  */
 export class AjaxApp {
   readonly endpoints = new Map<string, AdHocEndpoint>();
+  /**
+   * The model endpoints as registered. The first router built from the app binds these; every
+   * further router (a second database, a test per suite) binds its own instances of the classes
+   * (see {@link Registry}), so that no router rebinds another's endpoints.
+   */
   readonly models = new Map<string, ModelEndpoint>();
+  /** The classes of the models registered by class, for the instances of further routers. */
+  private readonly modelClasses = new Map<string, ModelEndpointClass>();
 
   constructor(readonly name: string) {
     assertValidName("app", name);
@@ -36,8 +43,24 @@ export class AjaxApp {
   /** Registers a model endpoint (a class or an instance): `/ajax/<app>/<name>/...`. */
   model(name: string, endpointClass: ModelEndpointClass | ModelEndpoint): this {
     this.claim(name);
+    if (typeof endpointClass === "function") this.modelClasses.set(name, endpointClass);
     this.models.set(name, typeof endpointClass === "function" ? new endpointClass() : endpointClass);
     return this;
+  }
+
+  /**
+   * The endpoint a router binds for a model: the registered one while no router has bound it,
+   * else a new instance of its class. An endpoint registered as an instance serves one router:
+   * a second fails at start-up, as it would otherwise take the first router's endpoint over.
+   */
+  endpointToBind(name: string): ModelEndpoint {
+    const registered = this.models.get(name)!;
+    if (!registered.isBound) return registered;
+    const endpointClass = this.modelClasses.get(name);
+    if (!endpointClass) {
+      throw new Error(`ajax-endpoints: "${this.name}.${name}" was registered as an instance and already serves another router; register its class (\`.model("${name}", ${registered.constructor.name})\`) to build several routers from one app`);
+    }
+    return new endpointClass();
   }
 
   private claim(name: string): void {
@@ -56,6 +79,8 @@ export function defineApp(name: string): AjaxApp {
 /** Every registered app, looked up through Maps only (never property access on user objects). */
 export class Registry {
   readonly apps = new Map<string, AjaxApp>();
+  /** Each app's model endpoints as this registry bound them. */
+  private readonly boundModels = new Map<string, Map<string, ModelEndpoint>>();
   private readonly byEntity = new Map<Function | string, ModelEndpoint>();
   private readonly defaults = new Map<Function | string, ModelEndpoint>();
 
@@ -66,10 +91,14 @@ export class Registry {
     }
     const bound: EndpointRuntime = { ...runtime, endpointFor: (metadata) => this.endpointFor(metadata) };
     for (const app of this.apps.values()) {
-      for (const endpoint of app.models.values()) {
+      const models = new Map<string, ModelEndpoint>();
+      for (const name of app.models.keys()) {
+        const endpoint = app.endpointToBind(name);
         endpoint.bind(bound);
+        models.set(name, endpoint);
         if (!this.byEntity.has(endpoint.metadata.target)) this.byEntity.set(endpoint.metadata.target, endpoint);
       }
+      this.boundModels.set(app.name, models);
     }
   }
 
@@ -94,8 +123,14 @@ export class Registry {
     return fallback;
   }
 
+  /** The model endpoint this registry serves at `<app>/<name>`. */
   model(app: string, name: string): ModelEndpoint | undefined {
-    return this.apps.get(app)?.models.get(name);
+    return this.boundModels.get(app)?.get(name);
+  }
+
+  /** An app's model endpoints as this registry serves them, by name. */
+  modelsOf(app: string): ReadonlyMap<string, ModelEndpoint> {
+    return this.boundModels.get(app) ?? new Map();
   }
 
   adHoc(app: string, name: string): AdHocEndpoint | undefined {

@@ -1,3 +1,4 @@
+import type { RequestContext } from "./context";
 import { createHmac } from "node:crypto";
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import session, { type Store } from "express-session";
@@ -156,8 +157,9 @@ export function createAjax(options: AjaxOptions): Ajax {
   });
   if (openapi) router.use(openApiRoutes(openapi));
 
+  const endpointFor: RequestContext["endpointFor"] = (entity) => registry.endpointFor(dataSource.getMetadata(entity)) as never;
   const contextFor = (req: Request, res: Response, route: Route) => buildContext(req, res, route, {
-    dataSource, commands: new ResponseCommands(options.allowScriptCommands === true),
+    dataSource, commands: new ResponseCommands(options.allowScriptCommands === true), endpointFor,
   }, authRuntime.isStaff);
   const live = options.live === false ? undefined : createLive(dataSource, registry, {
     redisUrl: options.session.redisUrl, ...options.live,

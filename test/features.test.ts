@@ -129,6 +129,26 @@ describe("endpoint features (issue 15)", () => {
       expect((await bob.post(`/ajax/blog/article/${record.id}/get.json`)).status).to.equal(200);
       expect((await alice.post(`/ajax/blog/article/${record.id}/restore.json`)).status, "not deleted any more").to.equal(404);
     });
+
+    it("reads filter[deleted] as every boolean is read: yes/on/1/TRUE ask for deleted records, no/off/0/false do not, other words are a 400", async () => {
+      const record = (await alice.post("/ajax/blog/article.json", { title: "Boolean words", published: true })).body.data;
+      await alice.post(`/ajax/blog/article/${record.id}/delete.json`);
+      const ids = async (deleted: unknown) => {
+        const response = await alice.post("/ajax/blog/article/list.json", { filter: { deleted }, items_per_page: 100 });
+        expect(response.status, `${JSON.stringify(deleted)}: ${JSON.stringify(response.body)}`).to.equal(200);
+        return response.body.data.map((a: { id: number }) => a.id) as number[];
+      };
+      for (const word of [true, 1, "true", "TRUE", " yes ", "on", "1"]) expect(await ids(word), JSON.stringify(word)).to.include(record.id);
+      for (const word of [false, 0, "false", "No", "off", "0"]) expect(await ids(word), JSON.stringify(word)).not.to.include(record.id);
+      for (const word of ["maybe", 2, "", null]) {
+        const response = await alice.post("/ajax/blog/article/list.json", { filter: { deleted: word } });
+        expect(response.status, JSON.stringify(word)).to.equal(400);
+        expect(response.body.errors).to.have.property("filter.deleted__eq");
+      }
+      // The form encoding says the same in words.
+      expect((await alice.post("/ajax/blog/article/list.json", "filter[deleted]=yes&items_per_page=100")).body.data
+        .map((a: { id: number }) => a.id)).to.include(record.id);
+    });
   });
 
   describe("audit trail", () => {

@@ -36,6 +36,36 @@ describe("registration and crashes", () => {
     expect(() => routerWith(t, [defineApp("shop"), defineApp("shop")])).to.throw(/registered twice/);
   });
 
+  it("serves two routers built from one endpoint file on two databases at once, each from its own", async () => {
+    // The example's endpoint file is one module: both apps below are built from the same `blog`.
+    const other = await startTestApp({}, "sqlite");
+    try {
+      const bobHere = new Client(t.app);
+      await bobHere.login("bob");
+      const bobThere = new Client(other.app);
+      await bobThere.login("bob");
+      const created = await bobHere.post("/ajax/blog/article.json", { title: "Only here", published: true });
+      expect(created.status, JSON.stringify(created.body)).to.equal(200);
+      const titles = async (client: Client) => ((await client.post("/ajax/blog/article/list.json", { items_per_page: 100 })).body.data as Array<{ title: string }>).map((a) => a.title);
+      expect(await titles(bobHere)).to.include("Only here");
+      expect(await titles(bobThere)).not.to.include("Only here");
+      expect(await other.dataSource.getRepository(Article).countBy({ title: "Only here" })).to.equal(0);
+      // Each router's registry serves endpoints bound to its own DataSource.
+      expect(t.ajax.registry.model("blog", "article")!.runtime.dataSource).to.equal(t.dataSource);
+      expect(other.ajax.registry.model("blog", "article")!.runtime.dataSource).to.equal(other.dataSource);
+      await t.dataSource.getRepository(Article).delete(created.body.data.id);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("refuses a model endpoint registered as an instance in a second router, naming the way out", () => {
+    const app = defineApp("single").model("category", new (class CategoryEndpoint extends ModelEndpoint<Category> { entity = Category; })());
+    const first = routerWith(t, [app]);
+    expect(() => routerWith(t, [app])).to.throw(/"single\.category" was registered as an instance and already serves another router; register its class/);
+    void first.ajax.close();
+  });
+
   it("refuses filter, order and search fields that are unknown or hidden", () => {
     class Bad extends ModelEndpoint<User> { entity = User; filterFields = ["passwordHash"]; }
     expect(() => routerWith(t, [defineApp("shop").model("user", Bad)])).to.throw(/not a readable field/);

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import express from "express";
 import request from "supertest";
 import Joi from "joi";
-import { createAjax, defineApp, generateClient, ModelEndpoint, type OpenApiDocument } from "../src";
+import { createAjax, defineApp, generateClient, ModelEndpoint, tags, type EndpointFeature, type OpenApiDocument } from "../src";
 import { Comment, User } from "../entities";
 import blog from "../endpoints/blog";
 import { startTestApp, type TestApp } from "./support/app";
@@ -60,7 +60,7 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
   it("documents every registered route, and nothing that is not registered", () => {
     const posts = Object.entries(document.paths).filter(([, item]) => (item as { post?: unknown }).post).map(([path]) => path);
     const expected = ["/auth/login.json", "/auth/logout.json", "/auth/user.json", "/batch.json"];
-    for (const [name, endpoint] of blog.models) {
+    for (const [name, endpoint] of t.ajax.registry.modelsOf("blog")) {
       if (endpoint.ops.includes("create")) expected.push(`/blog/${name}.json`);
       if (endpoint.ops.includes("list")) expected.push(`/blog/${name}/list.json`);
       for (const op of ["get", "update", "delete"] as const) if (endpoint.ops.includes(op)) expected.push(`/blog/${name}/{pk}/${op}.json`);
@@ -71,7 +71,7 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
     for (const name of blog.endpoints.keys()) expected.push(`/blog/${name}.json`);
     expect([...posts].sort()).to.deep.equal([...expected].sort());
     const gets = Object.entries(document.paths).filter(([, item]) => (item as { get?: unknown }).get).map(([path]) => path);
-    const feeds = [...blog.models].filter(([, endpoint]) => endpoint.ops.includes("list")).map(([name]) => `/blog/${name}/events`);
+    const feeds = [...t.ajax.registry.modelsOf("blog")].filter(([, endpoint]) => endpoint.ops.includes("list")).map(([name]) => `/blog/${name}/events`);
     expect(gets.sort()).to.deep.equal(["/client.js", "/csrf.json", "/docs", "/health.json", "/interface.js", "/openapi.json", ...feeds].sort());
   });
 
@@ -168,6 +168,40 @@ describe("OpenAPI: GET /ajax/openapi.json and the docs page", () => {
     } finally {
       await notes.close();
     }
+  });
+
+  it("documents each endpoint's own tag limit when two endpoints have different maxTags, and refuses feature schemas that disagree", async () => {
+    class FewTags extends ModelEndpoint<Comment> {
+      entity = Comment;
+      features = [tags({ maxTags: 3 })];
+    }
+    class ManyTags extends ModelEndpoint<User> {
+      entity = User;
+      features = [tags()];
+    }
+    const notes = createAjax({
+      dataSource: t.dataSource, apps: [defineApp("notes").model("comment", FewTags).model("user", ManyTags)], auth: { userEntity: User }, session: { secret: "n" },
+    });
+    try {
+      const schemas = notes.openapi!.components.schemas as Record<string, any>;
+      expect(schemas.TagNames3.oneOf[0].maxItems).to.equal(3);
+      expect(schemas.TagNames.oneOf[0].maxItems).to.equal(50);
+      const body = (path: string) => (notes.openapi!.paths[path] as any).post.requestBody.content["application/json"].schema;
+      expect(body("/notes/comment/{pk}/tags/add.json")).to.deep.equal({ $ref: "#/components/schemas/TagsBody3" });
+      expect(body("/notes/user/{pk}/tags/add.json")).to.deep.equal({ $ref: "#/components/schemas/TagsBody" });
+      expect(schemas.TagsBody3.properties.tags).to.deep.equal({ $ref: "#/components/schemas/TagNames3" });
+      expect(JSON.stringify(notes.openapi)).not.to.include("undefined");
+    } finally {
+      await notes.close();
+    }
+    const disagreeing = (limit: number): EndpointFeature => ({
+      name: "limits", openapi: { components: { Limit: { type: "integer", maximum: limit } } },
+    });
+    class First extends ModelEndpoint<Comment> { entity = Comment; features = [disagreeing(1)]; }
+    class Second extends ModelEndpoint<User> { entity = User; features = [disagreeing(2)]; }
+    expect(() => createAjax({
+      dataSource: t.dataSource, apps: [defineApp("notes").model("comment", First).model("user", Second)], auth: { userEntity: User }, session: { secret: "n" },
+    })).to.throw(/the feature "limits" of (User|Comment)'s endpoint names the OpenAPI schema "Limit" with other content/);
   });
 
   it("is built once, at start-up, and served with the mount as its server", async () => {

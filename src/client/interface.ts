@@ -47,7 +47,7 @@ export function describeRegistry(registry: Registry): InterfaceDescription {
     }
     if (app.models.size > 0) {
       const models: Record<string, ModelDescription> = {};
-      for (const [name, model] of app.models) {
+      for (const [name, model] of registry.modelsOf(appName)) {
         const describeOps = (ops: Readonly<Record<string, { params?: ObjectSchema }>>) =>
           Object.fromEntries(Object.keys(ops).map((op) => [op, { params: paramNames(ops[op]!.params) }]));
         models[name] = { ops: [...model.ops], featureOps: [...model.featureSet.allRecordOps().keys()], recordOps: describeOps(model.recordOps), modelOps: describeOps(model.modelOps) };

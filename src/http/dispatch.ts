@@ -177,7 +177,7 @@ export function callNames(route: Route): Pick<RequestContext, "app" | "name" | "
 }
 
 /** Builds the context of a call. */
-export function buildContext(req: Request, res: Response, route: Route, base: Pick<RequestContext, "dataSource" | "commands">, isStaff: (user: unknown) => boolean): RequestContext {
+export function buildContext(req: Request, res: Response, route: Route, base: Pick<RequestContext, "dataSource" | "commands" | "endpointFor">, isStaff: (user: unknown) => boolean): RequestContext {
   const user = req.user ?? null;
   return {
     req, res, user, isStaff: user !== null && isStaff(user),
@@ -188,5 +188,6 @@ export function buildContext(req: Request, res: Response, route: Route, base: Pi
     dataSource: base.dataSource,
     manager: base.dataSource.manager,
     commands: base.commands,
+    endpointFor: base.endpointFor,
   };
 }

@@ -94,15 +94,24 @@ function coerceDecimal(value: unknown): Coerced {
   return DECIMAL_TEXT.test(text) ? ok(text) : fail("A valid decimal number is required.");
 }
 
-function coerceBoolean(value: unknown): Coerced {
-  if (typeof value === "boolean") return ok(value);
-  if (value === 1 || value === 0) return ok(value === 1);
+/**
+ * A boolean as every part of the framework reads one: `true`/`false`, `1`/`0`, and the words
+ * true, 1, on, yes and false, 0, off, no (any case, spaces around); undefined for anything else.
+ */
+export function readBoolean(value: unknown): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  if (value === 1 || value === 0) return value === 1;
   if (typeof value === "string") {
     const word = value.trim().toLowerCase();
-    if (TRUE_WORDS.has(word)) return ok(true);
-    if (FALSE_WORDS.has(word)) return ok(false);
+    if (TRUE_WORDS.has(word)) return true;
+    if (FALSE_WORDS.has(word)) return false;
   }
-  return fail("Must be a valid boolean.");
+  return undefined;
+}
+
+function coerceBoolean(value: unknown): Coerced {
+  const read = readBoolean(value);
+  return read === undefined ? fail("Must be a valid boolean.") : ok(read);
 }
 
 function coerceDate(value: unknown): Coerced {

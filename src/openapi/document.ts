@@ -315,13 +315,13 @@ function usedOnly(responses: Record<string, JsonSchema>, paths: Record<string, J
 export function buildOpenApiDocument(source: OpenApiSource): OpenApiDocument {
   const builder = new DocumentBuilder();
   // Names first: a relation may lead to an endpoint registered later.
-  for (const [appName, app] of source.registry.apps) {
-    for (const [name, endpoint] of app.models) builder.models.register(endpoint, appName, name);
+  for (const appName of source.registry.apps.keys()) {
+    for (const [name, endpoint] of source.registry.modelsOf(appName)) builder.models.register(endpoint, appName, name);
   }
   for (const [appName, app] of source.registry.apps) {
     if (app.endpoints.size > 0) builder.tags.push({ name: appName, description: `Ad-hoc endpoints of ${appName}.` });
     for (const [name, endpoint] of app.endpoints) builder.adHoc(appName, name, endpoint);
-    for (const [name, endpoint] of app.models) {
+    for (const [name, endpoint] of source.registry.modelsOf(appName)) {
       builder.model(appName, name, endpoint);
       if (source.live && endpoint.ops.includes("list")) builder.paths[`/${appName}/${name}/events`] = eventsPath(appName, name, endpoint, builder.models);
     }

@@ -14,6 +14,8 @@ const TEXT_ONLY_OPS: ReadonlySet<string> = new Set(["contains", "icontains", "st
 export class ModelSchemas {
   private readonly names = new Map<ModelEndpoint, string>();
   private readonly taken = new Set<string>();
+  /** Schemas named by features, whose content must agree wherever a feature names them again. */
+  private readonly featureSchemaNames = new Set<string>();
 
   constructor(private readonly schemas: Record<string, JsonSchema>) {
     for (const name of Object.keys(schemas)) this.taken.add(name);
@@ -34,14 +36,22 @@ export class ModelSchemas {
     return name;
   }
 
-  /** Adds the named schemas an endpoint's features refer to (the first feature to name one wins). */
+  /**
+   * Adds the named schemas an endpoint's features refer to. Features of several endpoints name
+   * the same schemas (every `tags()` has `Tag`): one that names a schema already there with
+   * other content is a start-up error, as the document would describe one of them wrongly.
+   */
   private featureComponents(endpoint: ModelEndpoint): void {
     for (const feature of endpoint.featureSet.list) {
       for (const [name, schema] of Object.entries(feature.openapi?.components ?? {})) {
-        if (!this.schemas[name]) {
+        const existing = this.schemas[name];
+        if (!existing) {
           this.schemas[name] = schema;
           this.taken.add(name);
+        } else if (this.featureSchemaNames.has(name) && JSON.stringify(existing) !== JSON.stringify(schema)) {
+          throw new Error(`ajax-endpoints: the feature "${feature.name}" of ${endpoint.metadata.name}'s endpoint names the OpenAPI schema "${name}" with other content than another endpoint's feature; give one of them another name`);
         }
+        this.featureSchemaNames.add(name);
       }
     }
   }

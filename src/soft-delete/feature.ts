@@ -8,6 +8,7 @@ import type { FieldRule } from "../model/fields";
 import { encodeRecords } from "../model/hydrate";
 import { announceWrite, loadRecord } from "../model/ops";
 import { nowSql, dialectOf } from "../model/dialect";
+import { readBoolean } from "../model/coerce";
 import { refuseUnknownFields } from "../params";
 
 declare module "../model/define" {
@@ -27,12 +28,10 @@ export interface SoftDeleteOptions {
   canListDeleted?(user: unknown, ctx: RequestContext): boolean;
 }
 
-const TRUE_WORDS: ReadonlySet<unknown> = new Set([true, "true", "1", "on"]);
-
-/** Whether a list asks for its deleted records: `filter[deleted]=true`. */
+/** Whether a list asks for its deleted records: `filter[deleted]=true` (any boolean word, as every boolean is read). */
 function asksForDeleted(ctx: RequestContext): boolean {
   const filter = ctx.params.filter;
-  return filter !== null && typeof filter === "object" && TRUE_WORDS.has((filter as Record<string, unknown>).deleted);
+  return filter !== null && typeof filter === "object" && readBoolean((filter as Record<string, unknown>).deleted) === true;
 }
 
 /**
@@ -81,8 +80,7 @@ export function softDelete(options: SoftDeleteOptions = {}): EndpointFeature {
     },
     filters: {
       // The work is done in narrowReads (it must lift the "not deleted" condition); this checks the value and the caller.
-      deleted: (_qb, op, value) => (op === "eq" && (TRUE_WORDS.has(value) || value === false || value === "false" || value === "0")
-        ? null : 'Use filter[deleted]=true to list deleted records.'),
+      deleted: (_qb, op, value) => (op === "eq" && readBoolean(value) !== undefined ? null : 'Use filter[deleted]=true to list deleted records.'),
     },
     async deleteRow(endpoint, pk, version, ctx) {
       const rules = endpoint.rules;

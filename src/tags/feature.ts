@@ -186,7 +186,8 @@ export interface TagsOptions {
 }
 
 const TAG_LIST = { type: "array", items: { $ref: "#/components/schemas/Tag" } };
-const TAGS_BODY = { $ref: "#/components/schemas/TagsBody" };
+/** How many tags a record holds unless `maxTags` says otherwise. */
+const DEFAULT_MAX_TAGS = 50;
 
 /**
  * Tags as django-taggit has them (CONTRACT.md §7): the `tags/add`, `remove`, `set`, `clear`
@@ -197,7 +198,14 @@ const TAGS_BODY = { $ref: "#/components/schemas/TagsBody" };
  * @example class ArticleEndpoint extends ModelEndpoint<Article> { entity = Article; features = [tags({ maxTags: 20 })]; }
  */
 export function tags(options: TagsOptions = {}): EndpointFeature {
-  const maxTags = options.maxTags ?? 50;
+  const maxTags = options.maxTags ?? DEFAULT_MAX_TAGS;
+  // The schemas that carry the limit are named by it when it is not the default, so that two
+  // endpoints with different limits each document their own (components are shared by name).
+  const limited = maxTags === DEFAULT_MAX_TAGS ? "" : String(maxTags);
+  const tagNamesName = `TagNames${limited}`;
+  const tagsBodyName = `TagsBody${limited}`;
+  const tagNamesRef = { $ref: `#/components/schemas/${tagNamesName}` };
+  const TAGS_BODY = { $ref: `#/components/schemas/${tagsBodyName}` };
   const command = (name: string, summary: string, body: FeatureSchema | undefined, data: FeatureRecordOp["data"]): FeatureRecordOp => ({
     run: (endpoint, pk, ctx) => runTagCommand(endpoint, name, pk, ctx, maxTags), summary, body, bodyRequired: body === TAGS_BODY, data,
   });
@@ -260,19 +268,19 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
           type: "object", description: "A tag as records and tag ops show it.", required: ["pk", "name", "slug"], additionalProperties: false,
           properties: { pk: { type: "integer" }, name: { type: "string" }, slug: { type: "string" } },
         },
-        TagsBody: { type: "object", required: ["tags"], properties: { tags: { $ref: "#/components/schemas/TagNames" } }, additionalProperties: false },
+        [tagsBodyName]: { type: "object", required: ["tags"], properties: { tags: tagNamesRef }, additionalProperties: false },
         SimilarQuery: {
           type: "object", properties: { limit: { type: "integer", default: DEFAULT_SIMILAR_LIMIT, description: `Clamped to 1..${MAX_SIMILAR_LIMIT}.` } }, additionalProperties: false,
         },
-        TagNames: {
+        [tagNamesName]: {
           description: "A list of tag names, or one string parsed as django-taggit does (quoted runs are one tag; commas split when there is one, else spaces).",
           oneOf: [{ type: "array", items: { type: "string", minLength: 1, maxLength: 100 }, maxItems: maxTags }, { type: "string" }],
         },
       },
       readProperties: { tags: { ...TAG_LIST, description: "The record's tags, sorted by name (not on records nested by hydration)." } },
-      writeProperties: { tags: { $ref: "#/components/schemas/TagNames" } },
+      writeProperties: { tags: tagNamesRef },
       filterProperties: (_name, ops) => Object.fromEntries(TAG_FILTER_OPS.filter((op) => !ops || ops.includes(op)).map((op) => [op === "eq" ? "tags" : `tags__${op}`,
-        op === "eq" ? { type: "string", description: "Records with this tag." } : { $ref: "#/components/schemas/TagNames", description: `Records with ${op} of these tags.` }])),
+        op === "eq" ? { type: "string", description: "Records with this tag." } : { ...tagNamesRef, description: `Records with ${op} of these tags.` }])),
     },
   };
 }
