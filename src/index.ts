@@ -57,7 +57,7 @@ export { encodeRecords } from "./model/hydrate";
 export { throughGate } from "./db/gate";
 export { audit, type HistoryEntry } from "./audit/feature";
 export { AuditEntry } from "./audit/entity";
-export { EndpointFeatures, type EndpointFeature, type FeatureRecordOp, type FeatureFilter, type FeatureOpenApi, type FeatureSchema, type WriteEvent, type ReadPurpose, type RowKeeper } from "./model/feature";
+export { EndpointFeatures, type EndpointFeature, type FeatureRecordOp, type FeatureFilter, type FeatureOpenApi, type FeatureSchema, type WriteEvent, type ReadPurpose, type ReadRows, type RowKeeper } from "./model/feature";
 export { parseTagString, readTagNames, slugify } from "./tags/parse";
 export type { TagData } from "./tags/store";
 export { createSearchIndex, dropSearchIndex, type SearchTarget } from "./search/migration";

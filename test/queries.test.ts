@@ -101,12 +101,18 @@ describe("statements per request (bench/, docs/benchmark.md)", () => {
     expect(await insertOf("Second")).to.equal(first);
   });
 
-  it("list costs the same whatever the filter or page size: 3 on PostgreSQL and MariaDB (session, count, the page joined to authors and categories, with tags), 5 on SQLite (authors and categories in a batch each)", async () => {
+  it("list costs the same whatever the filter or page size: 3 on MariaDB (session, count, the page joined to authors and categories, with tags), 4 on PostgreSQL (the page's tags in a batch), 5 on SQLite (authors and categories in a batch each)", async () => {
     const first = await run("/ajax/blog/article/list.json", { filter: { title__ne: "x" } });
     const second = await run("/ajax/blog/article/list.json", { filter: { title__ne: "y" } });
-    const expected = t.database.kind === "sqlite" ? 5 : 3;
+    const expected = { sqlite: 5, postgres: 4, mariadb: 3 }[t.database.kind];
     expect(first).to.have.length(expected);
-    expect(first[2]).to.match(/json_group_array|json_agg|JSON_ARRAYAGG/);
+    if (t.database.kind === "postgres") {
+      // A sub-select per row over a small tag table is planned as a hash join over every tag (src/tags/feature.ts).
+      expect(first[2]).not.to.match(/json_agg/);
+      expect(first[3]).to.match(/ajax_tagged_item/);
+    } else {
+      expect(first[2]).to.match(/json_group_array|JSON_ARRAYAGG/);
+    }
     expect((await run("/ajax/blog/article/list.json", { items_per_page: 2 }))).to.have.length(expected);
     expect(second).to.deep.equal(first);
   });

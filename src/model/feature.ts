@@ -103,13 +103,18 @@ export interface EndpointFeature {
    * own: adds its selects to `qb` (the records' query, `alias` its alias) and answers how to keep
    * each row's value with its record. Records read another way (hydration, `similar`) come
    * without it, so `encode` still reads what a record lacks. Tags are read along this way.
+   * `rows` says whether the query reads one record (by pk) or a page of them: a feature may
+   * read a page's values in a batch of its own instead (answer undefined), where that is cheaper.
    */
-  readAlong?(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, endpoint: ModelEndpoint, ctx: RequestContext): RowKeeper | undefined;
+  readAlong?(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, endpoint: ModelEndpoint, ctx: RequestContext, rows: ReadRows): RowKeeper | undefined;
   /** Adds members to encoded records, one batch per response (tags add `tags`). */
   encode?(endpoint: ModelEndpoint, records: ObjectLiteral[], encoded: ObjectLiteral[], ctx: RequestContext): Promise<void>;
   /** Its pieces of the OpenAPI document. */
   readonly openapi?: FeatureOpenApi;
 }
+
+/** Whether a query reads one record (by pk) or a page of them: some reads are cheaper one way for one and another for a page. */
+export type ReadRows = "one" | "many";
 
 /** Keeps what a feature read along (see {@link EndpointFeature.readAlong}) from a record's row. */
 export type RowKeeper = (record: ObjectLiteral, row: ObjectLiteral) => void;

@@ -3,7 +3,7 @@ import type { RequestContext } from "../context";
 import { queryTemplates } from "../db/compiled";
 import { dialectOf } from "./dialect";
 import type { ModelEndpoint } from "./endpoint";
-import type { RowKeeper } from "./feature";
+import type { ReadRows, RowKeeper } from "./feature";
 import type { FieldRule } from "./fields";
 import { decidesCanGetItself, hydratedRelations, narrowsItsReads, rememberJoined, shownReader, type JoinedRelated } from "./hydrate";
 import { relationPk, type RowReader } from "./rows";
@@ -15,8 +15,6 @@ export interface JoinedRelation {
   reader: RowReader;
 }
 
-/** Whether a query reads one record (by pk) or a page of them: on SQLite they read their relations differently. */
-export type ReadRows = "one" | "many";
 
 /**
  * Runs a query of the endpoint's records (built with its reader) and answers the records, with
@@ -30,7 +28,7 @@ export async function loadRecordsWithAnswers(
   const joined = joinRelated(endpoint, qb, ctx, rows);
   const keepers: RowKeeper[] = [];
   for (const feature of endpoint.featureSet.list) {
-    const keeper = feature.readAlong?.(qb, qb.alias, endpoint, ctx);
+    const keeper = feature.readAlong?.(qb, qb.alias, endpoint, ctx, rows);
     if (keeper) keepers.push(keeper);
   }
   const raw = await queryTemplates(endpoint.runtime.dataSource).rawRows(qb, ctx.manager, rows === "one" ? "by-key" : "per-call");

@@ -6,6 +6,7 @@ import { refuseUnknownFields } from "../params";
 import { requireEntity } from "../db/require-entity";
 import type { ModelEndpoint } from "../model/endpoint";
 import type { EndpointFeature, FeatureRecordOp, FeatureSchema } from "../model/feature";
+import { dialectOf } from "../model/dialect";
 import { encodeRecords } from "../model/hydrate";
 import { announceWrite, loadVisibleRecord } from "../model/ops";
 import { Tag, TaggedItem } from "./entities";
@@ -248,7 +249,12 @@ export function tags(options: TagsOptions = {}): EndpointFeature {
         if (!sameNames(before, after)) event.alsoChanged.tags = [before, after];
       }
     },
-    readAlong(qb, alias, endpoint) {
+    readAlong(qb, alias, endpoint, _ctx, rows) {
+      // A PostgreSQL page reads its tags in one batch (encode): with a small tag table PostgreSQL
+      // plans the per-row sub-select as a hash join over every tag, about 20 µs a row (1.0 ms of
+      // database time for a page of 50 against 0.3 ms for the batch, EXPLAIN ANALYZE on the bench
+      // data). One record, and pages on SQLite (64 µs folded against 104 µs batched) and MariaDB, fold them in.
+      if (rows === "many" && dialectOf(endpoint.runtime.dataSource) === "postgres") return undefined;
       qb.addSelect(tagsOfRecordSql(qb, alias, endpoint), TAGS_ALONG);
       return (record, row) => { (record as WithTags)[readAlongTags] = tagsFromAggregate(row[TAGS_ALONG]); };
     },
