@@ -83,6 +83,8 @@ export async function loadVisibleByPks(
   const unique = [...byText.values()];
   const reader = relatedReader(endpoint);
   const narrows = narrowsItsReads(endpoint);
+  // The default canGet lets every record through: no await per record for it.
+  const decides = decidesCanGetItself(endpoint);
   for (let start = 0; start < unique.length; start += 500) {
     const chunk = unique.slice(start, start + 500);
     let records: ObjectLiteral[];
@@ -96,8 +98,6 @@ export async function loadVisibleByPks(
       if (!narrows) unnarrowedByPks.set(reader, qb.getQuery());
       records = await reader.load(qb, manager, "by-key");
     }
-    // The default canGet lets every record through: no await per record for it.
-    const decides = decidesCanGetItself(endpoint);
     for (const record of records) {
       if (!decides || await endpoint.canGet(ctx.user, record, ctx)) visible.set(String(reader.pkOf(record)), record);
     }
@@ -172,7 +172,7 @@ async function fetchRelated(root: ModelEndpoint, records: ObjectLiteral[], depth
 const twoDigits = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
 /**
- * `date.toISOString()` for years 0 to 9999, written out from its UTC fields in less than half
+ * `date.toISOString()` for years 1000 to 9999, written out from its UTC fields in less than half
  * the time (a listed record has two or three dates); other years, `toISOString()`'s own.
  */
 function isoText(date: Date): string {

@@ -15,7 +15,6 @@ export interface JoinedRelation {
   reader: RowReader;
 }
 
-
 /**
  * Runs a query of the endpoint's records (built with its reader) and answers the records, with
  * what their answers need read in the same statement: the expanded many-to-one relations
