@@ -1,4 +1,3 @@
-import type { RequestContext } from "./context";
 import { createHmac } from "node:crypto";
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import session, { type Store } from "express-session";
@@ -6,6 +5,7 @@ import type { DataSource } from "typeorm";
 import type { RedisStore as RateLimitRedisStore } from "rate-limit-redis";
 import { requireOptional } from "./optional";
 import { refuseAnonymousCaller } from "./adhoc";
+import type { RequestContext } from "./context";
 import { resolveAuthRuntime, SessionAuth, type AuthOptions } from "./auth/auth";
 import { CsrfProtection } from "./auth/csrf";
 import { sessionReader } from "./auth/session-reader";

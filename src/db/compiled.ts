@@ -55,6 +55,15 @@ function wrapsInJson(driver: WritingDriver, placeholder: string, column: ColumnM
   return driver.wrapWithJsonFunction !== undefined && driver.wrapWithJsonFunction(placeholder, column, true) !== placeholder;
 }
 
+/**
+ * Whether a write to `metadata`'s table may be written here rather than by TypeORM's builders:
+ * not where entity subscribers must hear of it, nor for embedded columns or a table in another
+ * schema or database, which the builders name and fill in their own way.
+ */
+function writesItself(dataSource: DataSource, metadata: EntityMetadata): boolean {
+  return dataSource.subscribers.length === 0 && !metadata.schema && !metadata.database && metadata.embeddeds.length === 0;
+}
+
 /** The parts of a better-sqlite3 statement and connection used here. */
 interface SqliteStatement {
   reader: boolean;
@@ -100,9 +109,13 @@ export class QueryTemplates {
 
   /** Runs SQL with `:name` parameters (generated once, e.g. by a query builder at first use) and answers its rows. */
   async rowsOf(query: string, parameters: ObjectLiteral, manager: EntityManager, plan: PlanReuse = "per-call"): Promise<ObjectLiteral[]> {
+    return (await this.run(manager, query, parameters, plan)).rows;
+  }
+
+  /** Runs SQL with `:name` parameters through its template (compiled the first time): {@link execute} with the values bound. */
+  private run(manager: EntityManager, query: string, parameters: ObjectLiteral, plan: PlanReuse): Promise<Executed> {
     const template = this.template(query, parameters);
-    const values = this.values(template, parameters);
-    return (await this.execute(manager, template, values, plan)).rows;
+    return this.execute(manager, template, this.values(template, parameters), plan);
   }
 
   /**
@@ -187,8 +200,7 @@ export class QueryTemplates {
     // getQuery() first: it adds the parameters of the SET clause.
     const query = qb.getQuery();
     const parameters = qb.getParameters();
-    const template = this.template(query, parameters);
-    return (await this.execute(manager, template, this.values(template, parameters), "by-key")).affected;
+    return (await this.run(manager, query, parameters, "by-key")).affected;
   }
 
   /**
@@ -204,7 +216,7 @@ export class QueryTemplates {
   async updateByKeys(manager: EntityManager, metadata: EntityMetadata, changes: ObjectLiteral, keys: ReadonlyArray<readonly [ColumnMetadata, unknown]>): Promise<number | undefined> {
     const dataSource = manager.connection;
     const driver = dataSource.driver as WritingDriver;
-    if (dataSource.subscribers.length > 0 || metadata.schema || metadata.database || metadata.embeddeds.length > 0) return undefined;
+    if (!writesItself(dataSource, metadata)) return undefined;
     const sets: string[] = [];
     const parameters: ObjectLiteral = {};
     const updated = new Set<ColumnMetadata>();
@@ -243,8 +255,7 @@ export class QueryTemplates {
       return `${driver.escape(column.databaseName)} = :key${index}`;
     });
     const sql = `UPDATE ${driver.escape(metadata.tableName)} SET ${sets.join(", ")} WHERE ${where.join(" AND ")}`;
-    const template = this.template(sql, parameters);
-    return (await this.execute(manager, template, this.values(template, parameters), "by-key")).affected;
+    return (await this.run(manager, sql, parameters, "by-key")).affected;
   }
 
   /**
@@ -258,7 +269,7 @@ export class QueryTemplates {
   async insertFullRow(manager: EntityManager, metadata: EntityMetadata, values: ObjectLiteral): Promise<boolean> {
     const dataSource = manager.connection;
     const driver = dataSource.driver as WritingDriver;
-    if (dataSource.subscribers.length > 0 || metadata.ownListeners.length > 0 || metadata.schema || metadata.database || metadata.embeddeds.length > 0) return false;
+    if (!writesItself(dataSource, metadata) || metadata.ownListeners.length > 0) return false;
     const names: string[] = [];
     const placeholders: string[] = [];
     const parameters: ObjectLiteral = {};
@@ -274,8 +285,7 @@ export class QueryTemplates {
       placeholders.push(placeholder);
     }
     const sql = `INSERT INTO ${driver.escape(metadata.tableName)}(${names.join(", ")}) VALUES (${placeholders.join(", ")})`;
-    const template = this.template(sql, parameters);
-    await this.execute(manager, template, this.values(template, parameters), "by-key");
+    await this.run(manager, sql, parameters, "by-key");
     return true;
   }
 
@@ -294,8 +304,7 @@ export class QueryTemplates {
     if (type === "postgres") qb.returning(this.dataSource.driver.escape(pk.databaseName));
     const query = qb.getQuery();
     const parameters = qb.getParameters();
-    const template = this.template(query, parameters);
-    const executed = await this.execute(manager, template, this.values(template, parameters), "by-key");
+    const executed = await this.run(manager, query, parameters, "by-key");
     const generated = type === "postgres" ? executed.rows[0]?.[pk.databaseName] : executed.insertId;
     return { pk: this.dataSource.driver.prepareHydratedValue(generated, pk) };
   }

@@ -203,12 +203,12 @@ export class ModelEndpoint<T extends ObjectLiteral = any, U = any> {
 
   // ---- wiring (done once, by the router) --------------------------------------------------
 
-  /** Called by the router at start-up; builds field rules and the row reader once. */
   /** Whether a router has bound this endpoint (see {@link bind}). */
   get isBound(): boolean {
     return this.bound !== undefined;
   }
 
+  /** Called by the router at start-up; builds field rules and the row reader once. */
   bind(runtime: EndpointRuntime): void {
     if (!this.entity) throw new Error(`ajax-endpoints: ${this.constructor.name} does not set "entity"`);
     // `tags = true` was how tags were turned on before features; left in a subclass it would do nothing.

@@ -31,9 +31,9 @@ function tagsOfRecordSql(qb: SelectQueryBuilder<ObjectLiteral>, alias: string, e
   const links = dataSource.getMetadata(TaggedItem).tableName;
   const tags = dataSource.getMetadata(Tag).tableName;
   const fields = `'pk', ${escape("at")}.${escape("id")}, 'name', ${escape("at")}.${escape("name")}, 'slug', ${escape("at")}.${escape("slug")}`;
-  const type = dataSource.options.type;
-  const aggregate = type === "postgres" ? `json_agg(json_build_object(${fields}))`
-    : type === "mysql" || type === "mariadb" ? `JSON_ARRAYAGG(JSON_OBJECT(${fields}))` : `json_group_array(json_object(${fields}))`;
+  const dialect = dialectOf(dataSource);
+  const aggregate = dialect === "postgres" ? `json_agg(json_build_object(${fields}))`
+    : dialect === "mysql" ? `JSON_ARRAYAGG(JSON_OBJECT(${fields}))` : `json_group_array(json_object(${fields}))`;
   return `(SELECT ${aggregate} FROM ${escape(links)} ${escape("al")} INNER JOIN ${escape(tags)} ${escape("at")} ON ${escape("at")}.${escape("id")} = ${escape("al")}.${escape("tagId")}
     WHERE ${escape("al")}.${escape("model")} = '${modelKey(endpoint).replace(/'/g, "''")}' AND ${escape("al")}.${escape("objectId")} = ${escape(alias)}.${escape(endpoint.rules.pk.column.databaseName)})`;
 }
